@@ -1,0 +1,455 @@
+//! Backup bundles: every object a remediation deletes or patches, written to disk
+//! before the first change.
+//!
+//! A bundle is a directory `~/.kube/apidiag/backups/<UTC time>-<plan id>/` (mode
+//! 0700; `APIDIAG_BACKUP_DIR` moves the root) holding:
+//! - `manifest.json`: the plan (server, context, every operation with its target);
+//! - `objects/NNNNN.json`: each object as the server returned it at preview time;
+//! - `journal.jsonl`: one line per operation outcome, appended as the work goes, so
+//!   an interrupted run leaves a record of what was done;
+//! - `undo.jsonl`: one line each time the bundle is restored.
+//!
+//! Files are 0600: Secrets end up here, so only their owner may read them.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::remediation::{Action, Operation, Plan};
+
+/// Why a bundle could not be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error(
+        "could not write the backup in {path}: {source}\nhint: nothing was changed; free disk space or set APIDIAG_BACKUP_DIR to a writable directory"
+    )]
+    Write {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("could not read the backup {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "{path} is not an apidiag backup bundle: {message}\nhint: `kubectl apidiag backups` lists the bundles"
+    )]
+    Invalid { path: String, message: String },
+    #[error(
+        "no backup bundle named `{name}` in {root}\nhint: `kubectl apidiag backups` lists the bundles"
+    )]
+    NotFound { name: String, root: String },
+}
+
+pub const BUNDLE_SCHEMA: &str = "apidiag.dev/backup/v1";
+
+/// Where bundles live: `$APIDIAG_BACKUP_DIR`, else `~/.kube/apidiag/backups`.
+pub fn root() -> PathBuf {
+    if let Some(dir) = std::env::var_os("APIDIAG_BACKUP_DIR").filter(|v| !v.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    home.join(".kube").join("apidiag").join("backups")
+}
+
+/// What `manifest.json` holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Manifest {
+    pub schema: String,
+    pub created: String,
+    pub check: String,
+    pub plan_id: String,
+    pub title: String,
+    pub server: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    pub operations: Vec<ManifestOperation>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManifestOperation {
+    pub index: usize,
+    #[serde(flatten)]
+    pub operation: Operation,
+    /// The object file under `objects/`, for deletes and patches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_file: Option<String>,
+}
+
+/// One line of `journal.jsonl`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JournalEntry {
+    pub index: usize,
+    pub outcome: OperationOutcome,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// For creates: the UID of the created object, so undo deletes exactly it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
+    pub at: String,
+}
+
+/// What happened to one operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OperationOutcome {
+    Done,
+    /// Not applied because the object changed or vanished since the preview.
+    Skipped,
+    Failed,
+}
+
+/// A bundle on disk.
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    pub dir: PathBuf,
+}
+
+impl Bundle {
+    /// Writes a bundle for `plan`: the manifest and every object the plan will
+    /// delete or patch, synced to disk before this returns.
+    pub fn write(
+        root: &Path,
+        plan: &Plan,
+        server: &str,
+        context: Option<&str>,
+    ) -> Result<Bundle, BackupError> {
+        let write_error = |path: &Path| {
+            let path = path.display().to_string();
+            move |source| BackupError::Write { path, source }
+        };
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(root)
+            .map_err(write_error(root))?;
+        let now = jiff::Timestamp::now();
+        let stamp = now.strftime("%Y%m%dT%H%M%SZ").to_string();
+        let base = format!("{stamp}-{}", plan.id.replace(['.', '/'], "-"));
+        let mut dir = root.join(&base);
+        let mut n = 1;
+        loop {
+            match fs::DirBuilder::new().mode(0o700).create(&dir) {
+                Ok(()) => break,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    n += 1;
+                    dir = root.join(format!("{base}-{n}"));
+                }
+                Err(e) => return Err(write_error(&dir)(e)),
+            }
+        }
+        let objects = dir.join("objects");
+        fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&objects)
+            .map_err(write_error(&objects))?;
+
+        let mut operations = Vec::with_capacity(plan.operations.len());
+        for (index, operation) in plan.operations.iter().enumerate() {
+            let object_file = match (&operation.action, &operation.before) {
+                (Action::Patch { .. } | Action::Delete { .. }, Some(before)) => {
+                    let name = format!("{index:05}.json");
+                    let path = objects.join(&name);
+                    let bytes =
+                        serde_json::to_vec_pretty(before).map_err(|e| BackupError::Write {
+                            path: path.display().to_string(),
+                            source: std::io::Error::other(e),
+                        })?;
+                    write_private(&path, &bytes).map_err(write_error(&path))?;
+                    Some(format!("objects/{name}"))
+                }
+                _ => None,
+            };
+            let mut operation = operation.clone();
+            // The object is in its own file; the manifest stays small and readable.
+            operation.before = None;
+            operations.push(ManifestOperation {
+                index,
+                operation,
+                object_file,
+            });
+        }
+        let manifest = Manifest {
+            schema: BUNDLE_SCHEMA.into(),
+            created: now.to_string(),
+            check: plan.check.clone(),
+            plan_id: plan.id.clone(),
+            title: plan.title.clone(),
+            server: server.to_string(),
+            context: context.map(str::to_string),
+            operations,
+        };
+        let path = dir.join("manifest.json");
+        let bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| BackupError::Write {
+            path: path.display().to_string(),
+            source: std::io::Error::other(e),
+        })?;
+        write_private(&path, &bytes).map_err(write_error(&path))?;
+        // The directory entries must be durable too before anything is deleted.
+        if let Ok(handle) = File::open(&dir) {
+            let _ = handle.sync_all();
+        }
+        Ok(Bundle { dir })
+    }
+
+    /// Opens a bundle by path, or by name under [`root`].
+    pub fn open(name_or_path: &str) -> Result<Bundle, BackupError> {
+        let path = PathBuf::from(name_or_path);
+        let dir = if path.join("manifest.json").exists() {
+            path
+        } else {
+            let under_root = root().join(name_or_path);
+            if under_root.join("manifest.json").exists() {
+                under_root
+            } else {
+                return Err(BackupError::NotFound {
+                    name: name_or_path.to_string(),
+                    root: root().display().to_string(),
+                });
+            }
+        };
+        Ok(Bundle { dir })
+    }
+
+    /// The newest bundle under `root`, if any.
+    pub fn latest(root: &Path) -> Result<Option<Bundle>, BackupError> {
+        Ok(list(root)?.into_iter().last().map(|(bundle, _)| bundle))
+    }
+
+    pub fn name(&self) -> String {
+        self.dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
+    pub fn manifest(&self) -> Result<Manifest, BackupError> {
+        let path = self.dir.join("manifest.json");
+        let bytes = fs::read(&path).map_err(|source| BackupError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let manifest: Manifest =
+            serde_json::from_slice(&bytes).map_err(|e| BackupError::Invalid {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })?;
+        if manifest.schema != BUNDLE_SCHEMA {
+            return Err(BackupError::Invalid {
+                path: path.display().to_string(),
+                message: format!("schema `{}`, expected `{BUNDLE_SCHEMA}`", manifest.schema),
+            });
+        }
+        Ok(manifest)
+    }
+
+    /// The object saved for an operation.
+    pub fn object(&self, operation: &ManifestOperation) -> Result<Option<Value>, BackupError> {
+        let Some(file) = &operation.object_file else {
+            return Ok(None);
+        };
+        let path = self.dir.join(file);
+        let bytes = fs::read(&path).map_err(|source| BackupError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| BackupError::Invalid {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })
+    }
+
+    /// Appends an outcome to the journal and syncs it.
+    pub fn record(&self, entry: &JournalEntry) -> Result<(), BackupError> {
+        append_line(&self.dir.join("journal.jsonl"), entry)
+    }
+
+    /// The journal: the last outcome of each operation.
+    pub fn journal(&self) -> Result<std::collections::BTreeMap<usize, JournalEntry>, BackupError> {
+        let mut entries = std::collections::BTreeMap::new();
+        for entry in read_lines::<JournalEntry>(&self.dir.join("journal.jsonl"))? {
+            entries.insert(entry.index, entry);
+        }
+        Ok(entries)
+    }
+
+    /// Notes that the bundle was restored (by which undo bundle).
+    pub fn record_restore(&self, undo_bundle: Option<&str>) -> Result<(), BackupError> {
+        let line = serde_json::json!({
+            "restoredAt": jiff::Timestamp::now().to_string(),
+            "undoBundle": undo_bundle,
+        });
+        append_line(&self.dir.join("undo.jsonl"), &line)
+    }
+
+    pub fn restored(&self) -> bool {
+        self.dir.join("undo.jsonl").exists()
+    }
+}
+
+/// Every bundle under `root`, oldest first, with its manifest.
+pub fn list(root: &Path) -> Result<Vec<(Bundle, Manifest)>, BackupError> {
+    let entries = match fs::read_dir(root) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(BackupError::Read {
+                path: root.display().to_string(),
+                source,
+            });
+        }
+    };
+    let mut bundles = Vec::new();
+    for entry in entries.flatten() {
+        let bundle = Bundle { dir: entry.path() };
+        if let Ok(manifest) = bundle.manifest() {
+            bundles.push((bundle, manifest));
+        }
+    }
+    bundles.sort_by(|a, b| {
+        a.1.created
+            .cmp(&b.1.created)
+            .then_with(|| a.0.dir.cmp(&b.0.dir))
+    });
+    Ok(bundles)
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+fn append_line<T: Serialize>(path: &Path, value: &T) -> Result<(), BackupError> {
+    let write_error = |source| BackupError::Write {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut line = serde_json::to_vec(value).map_err(|e| write_error(std::io::Error::other(e)))?;
+    line.push(b'\n');
+    let mut file = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(write_error)?;
+    file.write_all(&line).map_err(write_error)?;
+    file.sync_data().map_err(write_error)
+}
+
+fn read_lines<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>, BackupError> {
+    let text = match fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(BackupError::Read {
+                path: path.display().to_string(),
+                source,
+            });
+        }
+    };
+    // A line cut short by a crash mid-write is ignored: the operation it would have
+    // recorded is treated as not known to be done.
+    Ok(text
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::object::{ObjectRef, ResourceType};
+    use serde_json::json;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn plan() -> Plan {
+        let resource = ResourceType::new("", "v1", "configmaps", "ConfigMap", true);
+        let object = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "a", "namespace": "n", "uid": "u1", "resourceVersion": "5"},
+            "data": {"secret-ish": "value"}});
+        Plan {
+            check: "etcd".into(),
+            id: "etcd.test".into(),
+            title: "test".into(),
+            warning: None,
+            acknowledgements: Vec::new(),
+            operations: vec![Operation {
+                target: ObjectRef::of(&resource, &object),
+                action: Action::Delete { propagation: None },
+                before: Some(object),
+            }],
+        }
+    }
+
+    #[test]
+    fn bundle_is_private_and_round_trips() {
+        let root = tempfile::tempdir().unwrap();
+        let bundle =
+            Bundle::write(root.path(), &plan(), "https://127.0.0.1:1", Some("lab")).unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&bundle.dir), 0o700);
+        assert_eq!(mode(&bundle.dir.join("manifest.json")), 0o600);
+        assert_eq!(mode(&bundle.dir.join("objects/00000.json")), 0o600);
+
+        let manifest = bundle.manifest().unwrap();
+        assert_eq!(manifest.plan_id, "etcd.test");
+        assert_eq!(manifest.operations.len(), 1);
+        assert!(manifest.operations[0].operation.before.is_none());
+        let object = bundle.object(&manifest.operations[0]).unwrap().unwrap();
+        assert_eq!(object["data"]["secret-ish"], "value");
+
+        bundle
+            .record(&JournalEntry {
+                index: 0,
+                outcome: OperationOutcome::Done,
+                message: String::new(),
+                uid: None,
+                at: "t".into(),
+            })
+            .unwrap();
+        // A torn last line (crash mid-write) is ignored, not an error.
+        let mut journal = OpenOptions::new()
+            .append(true)
+            .open(bundle.dir.join("journal.jsonl"))
+            .unwrap();
+        journal.write_all(b"{\"index\":0,\"outc").unwrap();
+        assert_eq!(
+            bundle.journal().unwrap()[&0].outcome,
+            OperationOutcome::Done
+        );
+
+        let listed = list(root.path()).unwrap();
+        assert_eq!(listed.len(), 1);
+        assert!(!listed[0].0.restored());
+        bundle.record_restore(None).unwrap();
+        assert!(bundle.restored());
+    }
+
+    #[test]
+    fn two_bundles_in_the_same_second_get_distinct_names() {
+        let root = tempfile::tempdir().unwrap();
+        let a = Bundle::write(root.path(), &plan(), "s", None).unwrap();
+        let b = Bundle::write(root.path(), &plan(), "s", None).unwrap();
+        assert_ne!(a.dir, b.dir);
+        assert_eq!(list(root.path()).unwrap().len(), 2);
+    }
+}

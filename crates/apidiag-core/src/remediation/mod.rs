@@ -1,0 +1,686 @@
+//! Guided remediation: plan, preview, server dry run, consent, backup, act.
+//!
+//! The order is the safety argument, so it lives in one function ([`execute`]) that
+//! every check's fixes go through:
+//! 1. the plan is shown (object counts and names; a diff for patches);
+//! 2. every operation is sent once with `dryRun=All`, so RBAC, admission and
+//!    validation speak before anything changes;
+//! 3. consent: `--dry-run` stops here; `--yes` proceeds; a terminal gets a question;
+//!    no terminal and no `--yes` changes nothing and never waits for input;
+//! 4. a backup bundle with every object to delete or patch is written and synced;
+//! 5. the operations run with UID/resourceVersion preconditions, so an object that
+//!    changed since the preview is skipped and reported, never overwritten blindly.
+//!    Each outcome is journalled as it happens; Ctrl-C stops scheduling new work.
+
+pub mod undo;
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use futures::StreamExt;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::api::{ApiClient, ApiError};
+use crate::backup::{BackupError, Bundle, JournalEntry, OperationOutcome};
+use crate::cli::RemediationArgs;
+use crate::object::{Change, ObjectRef, apply_merge_patch, diff};
+use crate::style::Palette;
+
+/// A remediation: the API operations that carry out one of a guide's solutions.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    /// The check that offers it.
+    pub check: String,
+    /// Stable id, e.g. `guard.skip-update`.
+    pub id: String,
+    pub title: String,
+    /// Shown before consent, e.g. the guide's warning against scaling straight back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+    /// Questions the user must answer yes to (or confirm with a flag under `--yes`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acknowledgements: Vec<Acknowledgement>,
+    pub operations: Vec<Operation>,
+}
+
+/// Something the user must confirm that the tool cannot verify.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Acknowledgement {
+    pub question: String,
+    /// The flag that answers yes non-interactively, e.g. `--clients-fixed`.
+    pub flag: String,
+    /// Whether the flag was given.
+    #[serde(default)]
+    pub given: bool,
+}
+
+/// One API operation of a plan.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Operation {
+    pub target: ObjectRef,
+    pub action: Action,
+    /// The object as seen at preview time (for patches and deletes): what the
+    /// backup holds and what a patch diff is computed against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<Value>,
+}
+
+/// What to do to the target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "type")]
+pub enum Action {
+    /// A JSON merge patch. The target's resourceVersion is added as a precondition.
+    Patch { patch: Value },
+    /// Delete, with the target's UID and resourceVersion as preconditions.
+    Delete {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        propagation: Option<String>,
+    },
+    /// Create this object in the target's collection.
+    Create { object: Value },
+}
+
+impl Action {
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Action::Patch { .. } => "patch",
+            Action::Delete { .. } => "delete",
+            Action::Create { .. } => "create",
+        }
+    }
+}
+
+impl Operation {
+    /// The changes a patch makes, for the preview.
+    pub fn changes(&self) -> Vec<Change> {
+        match (&self.action, &self.before) {
+            (Action::Patch { patch }, Some(before)) => {
+                diff(before, &apply_merge_patch(before, patch))
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// How a remediation ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "state")]
+pub enum RemediationState {
+    /// Every operation was applied.
+    Applied,
+    /// Some operations were applied, others skipped or failed.
+    Partial,
+    /// `--dry-run`: previewed and dry-run on the server, nothing changed.
+    DryRun,
+    /// Not applied; `reason` says why (no terminal and no `--yes`, declined, …).
+    Skipped { reason: String },
+    /// Nothing could be applied.
+    Failed { reason: String },
+}
+
+/// One operation's outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OperationResult {
+    pub target: String,
+    pub action: String,
+    pub outcome: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+}
+
+/// What a remediation did: part of the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemediationResult {
+    pub id: String,
+    pub title: String,
+    #[serde(flatten)]
+    pub state: RemediationState,
+    pub operations: Vec<OperationResult>,
+    /// The backup bundle's path, when one was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<String>,
+}
+
+impl RemediationResult {
+    pub fn summary(&self) -> String {
+        let done = self
+            .operations
+            .iter()
+            .filter(|o| o.outcome == "done")
+            .count();
+        let total = self.operations.len();
+        match &self.state {
+            RemediationState::Applied => {
+                format!("{}: applied {done} of {total} operations", self.id)
+            }
+            RemediationState::Partial => format!(
+                "{}: applied {done} of {total} operations; the others were skipped or failed (see above)",
+                self.id
+            ),
+            RemediationState::DryRun => format!(
+                "{}: dry run only, {total} operations previewed, nothing changed",
+                self.id
+            ),
+            RemediationState::Skipped { reason } => format!("{}: not applied: {reason}", self.id),
+            RemediationState::Failed { reason } => format!("{}: failed: {reason}", self.id),
+        }
+    }
+
+    pub fn outcome(&self) -> crate::exit::Outcome {
+        use crate::exit::Outcome;
+        match self.state {
+            RemediationState::Applied => Outcome::Healthy,
+            RemediationState::DryRun => Outcome::Healthy,
+            RemediationState::Skipped { .. } => Outcome::RemediationSkipped,
+            RemediationState::Partial | RemediationState::Failed { .. } => {
+                Outcome::RemediationIncomplete
+            }
+        }
+    }
+
+    fn without_changes(plan: &Plan, state: RemediationState) -> Self {
+        RemediationResult {
+            id: plan.id.clone(),
+            title: plan.title.clone(),
+            state,
+            operations: plan
+                .operations
+                .iter()
+                .map(|op| OperationResult {
+                    target: op.target.display(),
+                    action: op.action.verb().into(),
+                    outcome: "not-run".into(),
+                    message: String::new(),
+                })
+                .collect(),
+            backup: None,
+        }
+    }
+}
+
+/// Why a remediation could not even start.
+#[derive(Debug, thiserror::Error)]
+pub enum RemediationError {
+    #[error(transparent)]
+    Backup(#[from] BackupError),
+    #[error("could not ask for confirmation: {0}")]
+    Prompt(String),
+}
+
+/// Where the remediation runs and how it may talk to the user.
+pub struct Session<'a> {
+    pub api: &'a ApiClient,
+    pub args: &'a RemediationArgs,
+    pub server: &'a str,
+    pub context: Option<&'a str>,
+    pub palette: Palette,
+    /// Operations in flight at once; deletes of thousands of objects want more than one.
+    pub concurrency: usize,
+    /// Where backups go (normally [`crate::backup::root`]).
+    pub backup_root: std::path::PathBuf,
+}
+
+/// How consent is obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Consent {
+    DryRun,
+    Yes,
+    Ask,
+    NoTerminal,
+}
+
+fn consent(args: &RemediationArgs) -> Consent {
+    if args.dry_run {
+        Consent::DryRun
+    } else if args.yes {
+        Consent::Yes
+    } else if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        Consent::Ask
+    } else {
+        Consent::NoTerminal
+    }
+}
+
+/// Runs a plan through preview, dry run, consent, backup and action.
+pub async fn execute(
+    session: &Session<'_>,
+    mut plan: Plan,
+) -> Result<RemediationResult, RemediationError> {
+    let palette = session.palette;
+    eprint!("{}", preview(&plan, palette));
+    if plan.operations.is_empty() {
+        eprintln!("nothing to do");
+        return Ok(RemediationResult::without_changes(
+            &plan,
+            RemediationState::Applied,
+        ));
+    }
+
+    // The server's own verdict before anything changes.
+    let dry = dry_run(session, &plan).await;
+    let refused: Vec<&(usize, ApiError)> = dry.iter().filter(|(_, e)| !e.is_not_found()).collect();
+    if dry.is_empty() {
+        eprintln!(
+            "server dry run: all {} operations accepted",
+            plan.operations.len()
+        );
+    } else {
+        eprintln!(
+            "server dry run: {} of {} operations refused:",
+            dry.len(),
+            plan.operations.len()
+        );
+        for (index, error) in dry.iter().take(10) {
+            eprintln!(
+                "  {}: {}",
+                plan.operations[*index].target.display(),
+                first_line(&error.to_string())
+            );
+        }
+    }
+    if !refused.is_empty() && refused.len() == plan.operations.len() {
+        let reason = format!(
+            "the server refused every operation in the dry run ({})",
+            first_line(&refused[0].1.to_string())
+        );
+        return Ok(RemediationResult::without_changes(
+            &plan,
+            RemediationState::Failed { reason },
+        ));
+    }
+
+    match consent(session.args) {
+        Consent::DryRun => {
+            eprintln!("--dry-run: stopping before any change");
+            return Ok(RemediationResult::without_changes(
+                &plan,
+                RemediationState::DryRun,
+            ));
+        }
+        Consent::NoTerminal => {
+            let reason = "no terminal to ask on and no --yes; nothing was changed".to_string();
+            eprintln!("{reason}\nhint: re-run with --yes to apply, or --dry-run to preview only");
+            return Ok(RemediationResult::without_changes(
+                &plan,
+                RemediationState::Skipped { reason },
+            ));
+        }
+        Consent::Yes => {
+            if let Some(missing) = plan.acknowledgements.iter().find(|a| !a.given) {
+                let reason = format!(
+                    "{} (pass {} with --yes to confirm)",
+                    missing.question, missing.flag
+                );
+                eprintln!("not applied: {reason}");
+                return Ok(RemediationResult::without_changes(
+                    &plan,
+                    RemediationState::Skipped { reason },
+                ));
+            }
+        }
+        Consent::Ask => {
+            for ack in plan.acknowledgements.iter_mut().filter(|a| !a.given) {
+                if !ask(&ack.question)? {
+                    let reason = format!("not confirmed: {}", ack.question);
+                    return Ok(RemediationResult::without_changes(
+                        &plan,
+                        RemediationState::Skipped { reason },
+                    ));
+                }
+                ack.given = true;
+            }
+            if !ask(&format!(
+                "Apply {} ({} operations)?",
+                plan.id,
+                plan.operations.len()
+            ))? {
+                let reason = "declined".to_string();
+                return Ok(RemediationResult::without_changes(
+                    &plan,
+                    RemediationState::Skipped { reason },
+                ));
+            }
+        }
+    }
+
+    let bundle = Bundle::write(&session.backup_root, &plan, session.server, session.context)?;
+    eprintln!("backup written: {}", bundle.dir.display());
+    let operations = apply(session, &plan, &bundle).await?;
+    let done = operations.iter().filter(|o| o.outcome == "done").count();
+    let state = if done == operations.len() {
+        RemediationState::Applied
+    } else if done == 0 {
+        RemediationState::Failed {
+            reason: "no operation was applied".into(),
+        }
+    } else {
+        RemediationState::Partial
+    };
+    let result = RemediationResult {
+        id: plan.id.clone(),
+        title: plan.title.clone(),
+        state,
+        operations,
+        backup: Some(bundle.dir.display().to_string()),
+    };
+    eprintln!("{}", result.summary());
+    Ok(result)
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("")
+}
+
+fn ask(question: &str) -> Result<bool, RemediationError> {
+    dialoguer::Confirm::new()
+        .with_prompt(question)
+        .default(false)
+        .interact()
+        .map_err(|e| RemediationError::Prompt(e.to_string()))
+}
+
+/// The plan as people read it: what, how many, which, and for patches the diff.
+pub fn preview(plan: &Plan, palette: Palette) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(out, "{} {} — {}", palette.bold("plan"), plan.id, plan.title);
+    let mut counts: std::collections::BTreeMap<(String, String), usize> = Default::default();
+    for op in &plan.operations {
+        *counts
+            .entry((
+                op.action.verb().to_string(),
+                op.target.resource.kind.clone(),
+            ))
+            .or_default() += 1;
+    }
+    for ((verb, kind), count) in &counts {
+        let _ = writeln!(
+            out,
+            "  {verb} {count} {kind}{}",
+            if *count == 1 { "" } else { "(s)" }
+        );
+    }
+    const SHOWN: usize = 20;
+    for op in plan.operations.iter().take(SHOWN) {
+        let _ = writeln!(out, "    {} {}", op.action.verb(), op.target.display());
+        for change in op.changes() {
+            if let Some(before) = &change.before {
+                let _ = writeln!(
+                    out,
+                    "      {}",
+                    palette.removed(&format!("- {}: {before}", change.path))
+                );
+            }
+            if let Some(after) = &change.after {
+                let _ = writeln!(
+                    out,
+                    "      {}",
+                    palette.added(&format!("+ {}: {after}", change.path))
+                );
+            }
+        }
+        if let Action::Create { object } = &op.action
+            && let Ok(yaml) = serde_saphyr::to_string(object)
+        {
+            for line in yaml.lines() {
+                let _ = writeln!(out, "      {}", palette.added(&format!("+ {line}")));
+            }
+        }
+    }
+    if plan.operations.len() > SHOWN {
+        let _ = writeln!(out, "    … and {} more", plan.operations.len() - SHOWN);
+    }
+    if let Some(warning) = &plan.warning {
+        let _ = writeln!(out, "  {} {warning}", palette.error("warning:"));
+    }
+    out
+}
+
+/// The server-side dry run: the index and error of every refused operation.
+async fn dry_run(session: &Session<'_>, plan: &Plan) -> Vec<(usize, ApiError)> {
+    let results: Vec<(usize, Result<SentOutcome, ApiError>)> =
+        futures::stream::iter(plan.operations.iter().enumerate())
+            .map(|(index, op)| async move { (index, send(session.api, op, true).await) })
+            .buffer_unordered(session.concurrency.max(1))
+            .collect()
+            .await;
+    let mut refused: Vec<(usize, ApiError)> = results
+        .into_iter()
+        .filter_map(|(index, result)| result.err().map(|e| (index, e)))
+        .collect();
+    refused.sort_by_key(|(index, _)| *index);
+    refused
+}
+
+/// What a sent operation returned that the journal needs.
+struct SentOutcome {
+    uid: Option<String>,
+}
+
+/// Sends one operation with its preconditions.
+async fn send(api: &ApiClient, op: &Operation, dry_run: bool) -> Result<SentOutcome, ApiError> {
+    let target = &op.target;
+    match &op.action {
+        Action::Patch { patch } => {
+            let mut patch = patch.clone();
+            if let (Some(rv), Some(map)) = (&target.resource_version, patch.as_object_mut()) {
+                let meta = map.entry("metadata").or_insert_with(|| json!({}));
+                if let Some(meta) = meta.as_object_mut() {
+                    meta.insert("resourceVersion".into(), json!(rv));
+                }
+            }
+            api.merge_patch(&target.path(), &patch, dry_run).await?;
+            Ok(SentOutcome { uid: None })
+        }
+        Action::Delete { propagation } => {
+            let mut options = json!({"apiVersion": "v1", "kind": "DeleteOptions"});
+            let mut preconditions = serde_json::Map::new();
+            if let Some(uid) = &target.uid {
+                preconditions.insert("uid".into(), json!(uid));
+            }
+            if let Some(rv) = &target.resource_version {
+                preconditions.insert("resourceVersion".into(), json!(rv));
+            }
+            if !preconditions.is_empty() {
+                options["preconditions"] = Value::Object(preconditions);
+            }
+            if let Some(policy) = propagation {
+                options["propagationPolicy"] = json!(policy);
+            }
+            api.delete(&target.path(), &options, dry_run).await?;
+            Ok(SentOutcome { uid: None })
+        }
+        Action::Create { object } => {
+            let created = api
+                .create(&target.collection_path(), object, dry_run)
+                .await?;
+            Ok(SentOutcome {
+                uid: created["metadata"]["uid"].as_str().map(str::to_string),
+            })
+        }
+    }
+}
+
+/// Runs the operations, journalling each, with a progress bar on a terminal.
+async fn apply(
+    session: &Session<'_>,
+    plan: &Plan,
+    bundle: &Bundle,
+) -> Result<Vec<OperationResult>, RemediationError> {
+    let total = plan.operations.len() as u64;
+    let target = if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(total), target);
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} ({eta})")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(plan.id.clone());
+    bar.enable_steady_tick(Duration::from_millis(200));
+
+    let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let interrupted = interrupted.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                interrupted.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        })
+    };
+
+    let mut results: Vec<Option<OperationResult>> = vec![None; plan.operations.len()];
+    let mut journal_error = None;
+    {
+        let stream = futures::stream::iter(plan.operations.iter().enumerate())
+            .take_while(|_| {
+                let stop = interrupted.load(std::sync::atomic::Ordering::SeqCst);
+                async move { !stop }
+            })
+            .map(|(index, op)| async move { (index, send(session.api, op, false).await) })
+            .buffer_unordered(session.concurrency.max(1));
+        let mut stream = std::pin::pin!(stream);
+        while let Some((index, sent)) = stream.next().await {
+            let op = &plan.operations[index];
+            let (outcome, message, uid) = match sent {
+                Ok(sent) => (OperationOutcome::Done, String::new(), sent.uid),
+                Err(error @ (ApiError::Conflict { .. } | ApiError::NotFound { .. })) => (
+                    OperationOutcome::Skipped,
+                    format!(
+                        "changed or removed since the preview, left alone: {}",
+                        first_line(&error.to_string())
+                    ),
+                    None,
+                ),
+                Err(error) => (
+                    OperationOutcome::Failed,
+                    first_line(&error.to_string()).to_string(),
+                    None,
+                ),
+            };
+            if let Err(e) = bundle.record(&JournalEntry {
+                index,
+                outcome,
+                message: message.clone(),
+                uid,
+                at: jiff::Timestamp::now().to_string(),
+            }) {
+                journal_error.get_or_insert(e);
+            }
+            if outcome != OperationOutcome::Done {
+                bar.suspend(|| {
+                    eprintln!("  {} {}: {message}", op.action.verb(), op.target.display())
+                });
+            }
+            results[index] = Some(OperationResult {
+                target: op.target.display(),
+                action: op.action.verb().into(),
+                outcome: match outcome {
+                    OperationOutcome::Done => "done",
+                    OperationOutcome::Skipped => "skipped",
+                    OperationOutcome::Failed => "failed",
+                }
+                .into(),
+                message,
+            });
+            bar.inc(1);
+        }
+    }
+    watcher.abort();
+    bar.finish_and_clear();
+    if let Some(error) = journal_error {
+        return Err(error.into());
+    }
+    let stopped = interrupted.load(std::sync::atomic::Ordering::SeqCst);
+    Ok(results
+        .into_iter()
+        .zip(&plan.operations)
+        .map(|(result, op)| {
+            result.unwrap_or_else(|| OperationResult {
+                target: op.target.display(),
+                action: op.action.verb().into(),
+                outcome: "not-run".into(),
+                message: if stopped {
+                    "interrupted before this operation; re-run to continue".into()
+                } else {
+                    String::new()
+                },
+            })
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::object::ResourceType;
+
+    #[test]
+    fn preview_shows_the_patch_diff_and_warning() {
+        let resource = ResourceType::new(
+            "flowcontrol.apiserver.k8s.io",
+            "v1",
+            "flowschemas",
+            "FlowSchema",
+            false,
+        );
+        let before = json!({"metadata": {"name": "g", "resourceVersion": "3", "labels": {}}});
+        let plan = Plan {
+            check: "guard".into(),
+            id: "guard.skip-update".into(),
+            title: "label".into(),
+            warning: Some("do not scale back".into()),
+            acknowledgements: vec![],
+            operations: vec![Operation {
+                target: ObjectRef::of(&resource, &before),
+                action: Action::Patch {
+                    patch: json!({"metadata": {"labels": {"aks-managed-skip-update-operation": "true"}}}),
+                },
+                before: Some(before),
+            }],
+        };
+        let text = preview(&plan, Palette::plain());
+        assert!(text.contains("plan guard.skip-update — label"), "{text}");
+        assert!(text.contains("patch 1 FlowSchema"), "{text}");
+        assert!(text.contains("patch flowschema/g"), "{text}");
+        assert!(
+            text.contains("+ metadata.labels.aks-managed-skip-update-operation: \"true\""),
+            "{text}"
+        );
+        assert!(text.contains("warning: do not scale back"), "{text}");
+    }
+
+    #[test]
+    fn outcomes_map_to_exit_codes() {
+        use crate::exit::Outcome;
+        let result = |state| RemediationResult {
+            id: "x".into(),
+            title: "x".into(),
+            state,
+            operations: vec![],
+            backup: None,
+        };
+        assert_eq!(
+            result(RemediationState::Applied).outcome(),
+            Outcome::Healthy
+        );
+        assert_eq!(
+            result(RemediationState::Skipped { reason: "r".into() }).outcome(),
+            Outcome::RemediationSkipped
+        );
+        assert_eq!(
+            result(RemediationState::Partial).outcome(),
+            Outcome::RemediationIncomplete
+        );
+    }
+}

@@ -1,0 +1,198 @@
+//! Undo: a backup bundle turned back into a plan.
+//!
+//! Undo is itself a remediation (previewed, dry-run, confirmed, backed up), so an
+//! undo can be undone. For each operation the bundle says was done, or may have
+//! been done (a run interrupted between the change and its journal line):
+//! - a delete becomes a create of the saved object, without server-set fields;
+//!   an object that exists again is left alone;
+//! - a patch becomes the inverse merge patch, applied only while the object still
+//!   carries what the patch set (so later changes by others are not reverted);
+//! - a create becomes a delete of exactly the created object (by UID).
+
+use serde_json::Value;
+
+use crate::api::ApiClient;
+use crate::backup::{BackupError, Bundle, OperationOutcome};
+use crate::object::{ObjectRef, apply_merge_patch, for_recreate, inverse_merge_patch};
+use crate::remediation::{Action, Operation, Plan};
+
+/// Why a bundle cannot be undone.
+#[derive(Debug, thiserror::Error)]
+pub enum UndoError {
+    #[error(transparent)]
+    Backup(#[from] BackupError),
+    #[error(
+        "the bundle was made against {bundle_server}, but the current context points at {current}\nhint: pick the right cluster with --context or --kubeconfig"
+    )]
+    OtherServer {
+        bundle_server: String,
+        current: String,
+    },
+    #[error(transparent)]
+    Api(#[from] crate::api::ApiError),
+}
+
+/// What undo found for each operation, for the preview.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UndoNote {
+    pub target: String,
+    pub note: String,
+}
+
+/// Builds the plan that restores `bundle`, and notes on what needs no restoring.
+pub async fn plan(api: &ApiClient, bundle: &Bundle) -> Result<(Plan, Vec<UndoNote>), UndoError> {
+    let manifest = bundle.manifest()?;
+    if normalise(&manifest.server) != normalise(api.server()) {
+        return Err(UndoError::OtherServer {
+            bundle_server: manifest.server,
+            current: api.server().to_string(),
+        });
+    }
+    let journal = bundle.journal()?;
+    let mut operations = Vec::new();
+    let mut notes = Vec::new();
+    for entry in &manifest.operations {
+        let target = &entry.operation.target;
+        let outcome = journal.get(&entry.index).map(|j| j.outcome);
+        if matches!(
+            outcome,
+            Some(OperationOutcome::Skipped | OperationOutcome::Failed)
+        ) {
+            notes.push(UndoNote {
+                target: target.display(),
+                note: "was not changed by the original run".into(),
+            });
+            continue;
+        }
+        match &entry.operation.action {
+            Action::Delete { .. } => {
+                let Some(saved) = bundle.object(entry)? else {
+                    notes.push(UndoNote {
+                        target: target.display(),
+                        note: "no saved object in the bundle".into(),
+                    });
+                    continue;
+                };
+                if let Some(current) = api.get_opt::<Value>(&target.path()).await? {
+                    let same = current["metadata"]["uid"] == saved["metadata"]["uid"];
+                    notes.push(UndoNote {
+                        target: target.display(),
+                        note: if same {
+                            "was never deleted".into()
+                        } else {
+                            "exists again (re-created since); left alone".into()
+                        },
+                    });
+                    continue;
+                }
+                let mut create_target = target.clone();
+                create_target.uid = None;
+                create_target.resource_version = None;
+                operations.push(Operation {
+                    target: create_target,
+                    action: Action::Create {
+                        object: for_recreate(&saved),
+                    },
+                    before: None,
+                });
+            }
+            Action::Patch { patch } => {
+                let Some(saved) = bundle.object(entry)? else {
+                    notes.push(UndoNote {
+                        target: target.display(),
+                        note: "no saved object in the bundle".into(),
+                    });
+                    continue;
+                };
+                let Some(current) = api.get_opt::<Value>(&target.path()).await? else {
+                    notes.push(UndoNote {
+                        target: target.display(),
+                        note: "no longer exists; nothing to revert".into(),
+                    });
+                    continue;
+                };
+                if !carries(&current, patch) {
+                    notes.push(UndoNote {
+                        target: target.display(),
+                        note: "no longer carries the change (not applied, or changed since); left alone".into(),
+                    });
+                    continue;
+                }
+                operations.push(Operation {
+                    target: ObjectRef::of(&target.resource, &current),
+                    action: Action::Patch {
+                        patch: inverse_merge_patch(&saved, patch),
+                    },
+                    before: Some(current),
+                });
+            }
+            Action::Create { .. } => {
+                let Some(uid) = journal.get(&entry.index).and_then(|j| j.uid.clone()) else {
+                    notes.push(UndoNote {
+                        target: target.display(),
+                        note: "not known to have been created; left alone".into(),
+                    });
+                    continue;
+                };
+                match api.get_opt::<Value>(&target.path()).await? {
+                    Some(current) if current["metadata"]["uid"].as_str() == Some(uid.as_str()) => {
+                        operations.push(Operation {
+                            target: ObjectRef::of(&target.resource, &current),
+                            action: Action::Delete { propagation: None },
+                            before: Some(current),
+                        });
+                    }
+                    _ => notes.push(UndoNote {
+                        target: target.display(),
+                        note: "the created object is gone or was replaced; left alone".into(),
+                    }),
+                }
+            }
+        }
+    }
+    let plan = Plan {
+        check: manifest.check.clone(),
+        id: format!("undo.{}", manifest.plan_id),
+        title: format!("restore {} ({})", bundle.name(), manifest.title),
+        warning: None,
+        acknowledgements: Vec::new(),
+        operations,
+    };
+    Ok((plan, notes))
+}
+
+/// Whether `current` still holds every value `patch` set.
+fn carries(current: &Value, patch: &Value) -> bool {
+    let mut patch = patch.clone();
+    if let Some(meta) = patch.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("resourceVersion");
+    }
+    apply_merge_patch(current, &patch) == *current
+}
+
+fn normalise(server: &str) -> String {
+    server.trim_end_matches('/').to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn carries_ignores_the_precondition() {
+        let current = json!({"metadata": {"resourceVersion": "9", "labels": {"a": "true"}}});
+        assert!(carries(
+            &current,
+            &json!({"metadata": {"resourceVersion": "3", "labels": {"a": "true"}}})
+        ));
+        assert!(!carries(
+            &current,
+            &json!({"metadata": {"labels": {"a": "false"}}})
+        ));
+        assert!(carries(
+            &current,
+            &json!({"metadata": {"labels": {"b": null}}})
+        ));
+    }
+}

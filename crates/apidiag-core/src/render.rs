@@ -1,0 +1,336 @@
+//! Printing a report: a readable summary for people, JSON or YAML for scripts.
+//!
+//! Human output is grouped by check, worst finding first, with evidence under each
+//! finding and the commands that fix it. It ends with what the run cost the API
+//! server. Machine output is the [`Report`] struct itself, so the schema in
+//! `docs/report-schema.md` is the serde shape of that struct.
+
+use std::fmt::Write as _;
+
+use crate::cli::OutputFormat;
+use crate::finding::{CheckReport, CheckStatus, Evidence, Finding, Report};
+use crate::style::{Palette, visible_width};
+
+/// Why a report could not be printed.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("could not encode the report as JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("could not encode the report as YAML: {0}")]
+    Yaml(String),
+}
+
+/// The report in the requested format.
+pub fn render(
+    report: &Report,
+    format: OutputFormat,
+    palette: Palette,
+) -> Result<String, RenderError> {
+    match format {
+        OutputFormat::Human => Ok(human(report, palette)),
+        OutputFormat::Json => Ok(serde_json::to_string_pretty(report)? + "\n"),
+        OutputFormat::Yaml => {
+            serde_saphyr::to_string(report).map_err(|e| RenderError::Yaml(e.to_string()))
+        }
+    }
+}
+
+/// The human report.
+pub fn human(report: &Report, palette: Palette) -> String {
+    human_checks(report, palette) + &human_footer(report, palette)
+}
+
+/// The header and the checks.
+pub fn human_checks(report: &Report, palette: Palette) -> String {
+    let mut out = String::new();
+    let version = report
+        .server
+        .version
+        .as_deref()
+        .unwrap_or("version unknown");
+    let _ = writeln!(
+        out,
+        "{} {} ({version})",
+        palette.bold("apidiag"),
+        palette.dim(&report.server.url)
+    );
+    for check in &report.checks {
+        out.push('\n');
+        check_section(&mut out, check, palette);
+    }
+    out
+}
+
+/// The remediation outcome, if any, and what the run cost.
+pub fn human_footer(report: &Report, palette: Palette) -> String {
+    let mut out = String::new();
+    if let Some(result) = &report.remediation {
+        out.push('\n');
+        let _ = writeln!(out, "{}", palette.bold("remediation"));
+        let _ = writeln!(out, "  {}", result.summary());
+        for op in result
+            .operations
+            .iter()
+            .filter(|o| o.outcome != "done")
+            .take(20)
+        {
+            let _ = writeln!(
+                out,
+                "    {} {}: {} {}",
+                op.action, op.target, op.outcome, op.message
+            );
+        }
+        if let Some(bundle) = &result.backup {
+            let _ = writeln!(out, "  backup: {bundle}");
+            let _ = writeln!(out, "  undo:   kubectl apidiag undo {bundle}");
+        }
+    }
+    let _ = writeln!(out, "\n{}", palette.dim(&format!("cost: {}", report.cost)));
+    out
+}
+
+fn check_section(out: &mut String, check: &CheckReport, palette: Palette) {
+    let state = match &check.status {
+        CheckStatus::Complete => String::new(),
+        CheckStatus::Partial { .. } => " (partial)".to_string(),
+        CheckStatus::CouldNotCheck { .. } => " (could not check)".to_string(),
+    };
+    let _ = writeln!(
+        out,
+        "{}{}",
+        palette.bold(&format!("── {} ", check.check)),
+        state
+    );
+    if let CheckStatus::CouldNotCheck { reason, hint } = &check.status {
+        let _ = writeln!(out, "  {} {reason}", palette.error("could not check:"));
+        if !hint.is_empty() {
+            let _ = writeln!(out, "  hint: {hint}");
+        }
+    }
+    let mut findings: Vec<&Finding> = check.findings.iter().collect();
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    for finding in findings {
+        finding_block(out, finding, palette);
+    }
+    if let CheckStatus::Partial { gaps } = &check.status {
+        let _ = writeln!(
+            out,
+            "  {}",
+            palette.dim("not seen (missing permission or not served):")
+        );
+        for gap in gaps {
+            let _ = writeln!(out, "    - {gap}");
+        }
+    }
+}
+
+fn finding_block(out: &mut String, finding: &Finding, palette: Palette) {
+    let severity = palette.severity(finding.severity);
+    let pad = " ".repeat(8usize.saturating_sub(visible_width(&severity)));
+    let _ = writeln!(
+        out,
+        "  {severity}{pad} {}  {}",
+        palette.bold(&finding.title),
+        palette.dim(&format!("[{}]", finding.id))
+    );
+    if !finding.detail.is_empty() {
+        for line in wrap(&finding.detail, 86) {
+            let _ = writeln!(out, "           {line}");
+        }
+    }
+    if !finding.evidence.is_empty() {
+        let width = finding
+            .evidence
+            .iter()
+            .filter(|e| e.rows.is_empty())
+            .map(|e| e.label.chars().count())
+            .max()
+            .unwrap_or(0);
+        for evidence in &finding.evidence {
+            evidence_lines(out, evidence, width);
+        }
+    }
+    if let Some(source) = &finding.source {
+        let _ = writeln!(
+            out,
+            "           {}",
+            palette.dim(&format!("guide: {} — {}", source.guide, source.section))
+        );
+    }
+    for offer in &finding.remediations {
+        let _ = writeln!(out, "           fix: {}  ({})", offer.command, offer.title);
+    }
+    for next in &finding.next {
+        let _ = writeln!(out, "           next: {next}");
+    }
+}
+
+fn evidence_lines(out: &mut String, evidence: &Evidence, width: usize) {
+    if evidence.rows.is_empty() {
+        let _ = writeln!(
+            out,
+            "           {:<width$}  {}",
+            evidence.label, evidence.value
+        );
+        return;
+    }
+    let _ = writeln!(out, "           {}:", evidence.label);
+    for line in table(&evidence.columns, &evidence.rows) {
+        let _ = writeln!(out, "             {line}");
+    }
+}
+
+/// Aligned columns; numbers (cells that parse as numbers) are right-aligned.
+pub fn table(columns: &[String], rows: &[Vec<String>]) -> Vec<String> {
+    let count = columns
+        .len()
+        .max(rows.iter().map(Vec::len).max().unwrap_or(0));
+    let mut widths = vec![0; count];
+    for row in std::iter::once(columns).chain(rows.iter().map(|r| r.as_slice())) {
+        for (i, cell) in row.iter().enumerate() {
+            widths[i] = widths[i].max(visible_width(cell));
+        }
+    }
+    let numeric = |cell: &str| {
+        !cell.is_empty()
+            && cell
+                .replace([',', '.', '%'], "")
+                .chars()
+                .all(|c| c.is_ascii_digit())
+    };
+    let line = |row: &[String]| {
+        let mut text = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            let pad = widths[i].saturating_sub(visible_width(cell));
+            if i > 0 {
+                text.push_str("  ");
+            }
+            if numeric(cell) {
+                text.push_str(&" ".repeat(pad));
+                text.push_str(cell);
+            } else {
+                text.push_str(cell);
+                if i + 1 < row.len() {
+                    text.push_str(&" ".repeat(pad));
+                }
+            }
+        }
+        text.trim_end().to_string()
+    };
+    let mut lines = Vec::new();
+    if !columns.is_empty() {
+        lines.push(line(columns).to_uppercase());
+    }
+    lines.extend(rows.iter().map(|r| line(r)));
+    lines
+}
+
+/// Splits text into lines of at most `width` characters at spaces.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    for paragraph in text.split('\n') {
+        let mut line = String::new();
+        for word in paragraph.split_whitespace() {
+            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+                lines.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        lines.push(line);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::Cost;
+    use crate::finding::{REPORT_SCHEMA, ServerInfo, Severity, Source};
+
+    fn sample() -> Report {
+        let mut check = CheckReport::new("guard");
+        check.push(
+            Finding::new(
+                "guard.applied",
+                Severity::Critical,
+                "The AKS managed API server guard is throttling clients",
+            )
+            .detail("AKS applied a FlowSchema and PriorityLevelConfiguration.")
+            .evidence(Evidence::new("flowschema", "aks-managed-apiserver-guard"))
+            .evidence(Evidence::table(
+                "429s by flow schema",
+                &["flow schema", "rejected"],
+                vec![vec!["aks-managed-apiserver-guard".into(), "1200".into()]],
+            ))
+            .source(Source::apiserver_etcd("Cause 4"))
+            .offer(
+                "guard.skip-update",
+                "label both objects",
+                "kubectl apidiag guard --fix skip-update".into(),
+            ),
+        );
+        check.gap("events in kube-system (forbidden)");
+        Report {
+            schema: REPORT_SCHEMA.into(),
+            apidiag_version: "0.1.0".into(),
+            server: ServerInfo {
+                url: "https://127.0.0.1:6443".into(),
+                context: None,
+                version: Some("v1.37.1".into()),
+            },
+            checks: vec![check],
+            cost: Cost {
+                requests: 6,
+                bytes_received: 2048,
+                bytes_sent: 0,
+                throttled: 0,
+            },
+            remediation: None,
+        }
+    }
+
+    #[test]
+    fn human_report_without_colour_says_everything() {
+        let text = human(&sample(), Palette::plain());
+        assert!(!text.contains('\u{1b}'), "{text}");
+        for expected in [
+            "apidiag https://127.0.0.1:6443 (v1.37.1)",
+            "── guard  (partial)",
+            "critical The AKS managed API server guard is throttling clients  [guard.applied]",
+            "flowschema  aks-managed-apiserver-guard",
+            "FLOW SCHEMA                  REJECTED",
+            "aks-managed-apiserver-guard      1200",
+            "guide: Troubleshoot API server and etcd problems in AKS — Cause 4",
+            "fix: kubectl apidiag guard --fix skip-update  (label both objects)",
+            "- events in kube-system (forbidden)",
+            "cost: 6 API requests, 2.0 KiB received",
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+        }
+    }
+
+    #[test]
+    fn json_and_yaml_round_trip() {
+        let report = sample();
+        let json = render(&report, OutputFormat::Json, Palette::plain()).unwrap();
+        let back: Report = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, report);
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(value["schema"], "apidiag.dev/v1");
+        assert_eq!(value["checks"][0]["status"]["state"], "partial");
+        assert_eq!(value["checks"][0]["findings"][0]["severity"], "critical");
+        assert_eq!(value["cost"]["requests"], 6);
+
+        let yaml = render(&report, OutputFormat::Yaml, Palette::plain()).unwrap();
+        let back: Report = serde_saphyr::from_str(&yaml).unwrap();
+        assert_eq!(back, report);
+    }
+
+    #[test]
+    fn wrap_keeps_words_whole() {
+        assert_eq!(wrap("aaa bbb ccc", 7), vec!["aaa bbb", "ccc"]);
+    }
+}

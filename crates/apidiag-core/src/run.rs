@@ -1,0 +1,294 @@
+//! How a plugin run goes, from argv to exit code, shared by every binary.
+//!
+//! `main.rs` of each plugin calls [`main`] with its argument type and one async
+//! function. Parsing errors exit 64 (help and version exit 0); the run gets a
+//! single-threaded runtime (a diagnosis waits on the network, it does not compute);
+//! [`open`] connects like kubectl and reads `/version`; [`single`] runs one check,
+//! prints the diagnosis, then runs the requested remediation and prints its outcome
+//! and what the run cost.
+
+use std::ffi::OsString;
+use std::future::Future;
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::api::{ApiClient, ApiError};
+use crate::checks::Context;
+use crate::cli::{GlobalArgs, OutputFormat};
+use crate::connection;
+use crate::exit::Outcome;
+use crate::finding::{CheckReport, REPORT_SCHEMA, Report, ServerInfo};
+use crate::remediation::{self, Plan, RemediationResult, Session};
+use crate::render;
+use crate::style::Palette;
+
+/// Parses the command line, runs `body` to completion and exits with its outcome.
+pub fn main<A, F, Fut>(body: F) -> ExitCode
+where
+    A: Parser,
+    F: FnOnce(A) -> Fut,
+    Fut: Future<Output = Outcome>,
+{
+    main_from(std::env::args_os(), body)
+}
+
+/// [`main`] with explicit arguments (the dispatcher and tests use it).
+pub fn main_from<A, F, Fut, I>(args: I, body: F) -> ExitCode
+where
+    A: Parser,
+    F: FnOnce(A) -> Fut,
+    Fut: Future<Output = Outcome>,
+    I: IntoIterator<Item = OsString>,
+{
+    let args = match A::try_parse_from(args) {
+        Ok(args) => args,
+        Err(error) => return usage_error(error),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: could not start the async runtime: {error}");
+            return Outcome::Internal.into();
+        }
+    };
+    runtime.block_on(body(args)).into()
+}
+
+fn usage_error(error: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let _ = error.print();
+    match error.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => Outcome::Healthy.into(),
+        _ => Outcome::Usage.into(),
+    }
+}
+
+/// Why a run could not start talking to the cluster.
+pub enum OpenError {
+    /// No client: the kubeconfig is missing or broken.
+    Connect(connection::ConnectError),
+    /// A client, but the server did not answer `/version`.
+    Api {
+        api: ApiClient,
+        server: ServerInfo,
+        error: ApiError,
+    },
+}
+
+/// Connects as kubectl would and reads the server version.
+pub async fn open(global: &GlobalArgs) -> Result<Context, OpenError> {
+    let connection = connection::connect(&global.connection)
+        .await
+        .map_err(OpenError::Connect)?;
+    let api = ApiClient::new(&connection, &global.manners);
+    let mut server = ServerInfo {
+        url: connection.server.clone(),
+        context: connection.context.clone(),
+        version: None,
+    };
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Version {
+        git_version: String,
+    }
+    match api.get::<Version>("/version").await {
+        Ok(version) => server.version = Some(version.git_version),
+        // Some clusters restrict /version; the checks can still run.
+        Err(ApiError::Forbidden { .. }) => {}
+        Err(error) => return Err(OpenError::Api { api, server, error }),
+    }
+    Ok(Context {
+        api,
+        server,
+        namespace: connection.namespace,
+        global: global.clone(),
+    })
+}
+
+/// What a check body hands back: its report, and the remediation it ran if any.
+pub struct CheckRun {
+    pub report: CheckReport,
+    pub remediation: Option<Result<RemediationResult, String>>,
+}
+
+/// Runs one check: opens the connection, runs `body`, prints, and returns the outcome.
+/// The body gets a [`Printer`] so a human report can be shown before a remediation
+/// asks its question.
+pub async fn single<F>(global: &GlobalArgs, check: &str, body: F) -> Outcome
+where
+    F: AsyncFnOnce(&Context, &mut Printer) -> CheckRun,
+{
+    let mut printer = Printer::new(global);
+    let ctx = match open(global).await {
+        Ok(ctx) => ctx,
+        Err(error) => return printer.open_failed(global, &[check], error),
+    };
+    let run = body(&ctx, &mut printer).await;
+    let (remediation, failure) = match run.remediation {
+        None => (None, None),
+        Some(Ok(result)) => (Some(result), None),
+        Some(Err(message)) => (None, Some(message)),
+    };
+    let report = Report {
+        schema: REPORT_SCHEMA.into(),
+        apidiag_version: crate::VERSION.into(),
+        server: ctx.server.clone(),
+        checks: vec![run.report],
+        cost: ctx.api.cost(),
+        remediation,
+    };
+    printer.finish(&report);
+    if let Some(message) = failure {
+        eprintln!("error: {message}");
+        return Outcome::Internal;
+    }
+    match &report.remediation {
+        Some(result) if result.state != remediation::RemediationState::DryRun => result.outcome(),
+        _ => report.outcome(),
+    }
+}
+
+/// Runs `plan` through the guided flow with this run's client and flags.
+pub async fn remediate(
+    ctx: &Context,
+    plan: Plan,
+    concurrency: usize,
+) -> Result<RemediationResult, String> {
+    let session = Session {
+        api: &ctx.api,
+        args: &ctx.global.remediation,
+        server: &ctx.server.url,
+        context: ctx.server.context.as_deref(),
+        palette: Palette::for_stderr(ctx.global.output.color),
+        concurrency,
+        backup_root: crate::backup::root(),
+    };
+    remediation::execute(&session, plan)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Prints the report in two halves for people (checks first, so they are on screen
+/// before a remediation asks anything; remediation and cost last) and in one piece
+/// for scripts.
+pub struct Printer {
+    format: OutputFormat,
+    palette: Palette,
+    checks_printed: bool,
+}
+
+impl Printer {
+    pub fn new(global: &GlobalArgs) -> Self {
+        Printer {
+            format: global.output.output,
+            palette: Palette::for_stdout(global.output.color),
+            checks_printed: false,
+        }
+    }
+
+    /// Shows the diagnosis now (human output only).
+    pub fn checks(&mut self, ctx: &Context, checks: &[CheckReport]) {
+        if self.format != OutputFormat::Human {
+            return;
+        }
+        let report = Report {
+            schema: REPORT_SCHEMA.into(),
+            apidiag_version: crate::VERSION.into(),
+            server: ctx.server.clone(),
+            checks: checks.to_vec(),
+            cost: ctx.api.cost(),
+            remediation: None,
+        };
+        write_stdout(&render::human_checks(&report, self.palette));
+        self.checks_printed = true;
+    }
+
+    /// Prints what has not been printed yet.
+    pub fn finish(&mut self, report: &Report) {
+        let text = match self.format {
+            OutputFormat::Human if self.checks_printed => {
+                render::human_footer(report, self.palette)
+            }
+            OutputFormat::Human => render::human(report, self.palette),
+            format => match render::render(report, format, self.palette) {
+                Ok(text) => text,
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    return;
+                }
+            },
+        };
+        write_stdout(&text);
+    }
+
+    fn open_failed(&mut self, global: &GlobalArgs, checks: &[&str], error: OpenError) -> Outcome {
+        match error {
+            OpenError::Connect(error) => {
+                eprintln!(
+                    "{} {error}",
+                    Palette::for_stderr(global.output.color).error("error:")
+                );
+                Outcome::CouldNotCheck
+            }
+            OpenError::Api { api, server, error } => {
+                let reports = checks
+                    .iter()
+                    .map(|check| {
+                        crate::checks::could_not_check(
+                            check,
+                            &error,
+                            "get on the non-resource URL /version",
+                        )
+                    })
+                    .collect();
+                let report = Report {
+                    schema: REPORT_SCHEMA.into(),
+                    apidiag_version: crate::VERSION.into(),
+                    server,
+                    checks: reports,
+                    cost: api.cost(),
+                    remediation: None,
+                };
+                self.finish(&report);
+                Outcome::CouldNotCheck
+            }
+        }
+    }
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error worth a panic.
+fn write_stdout(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
+/// Runs every check of this build concurrently, read-only, through one client.
+pub async fn all(global: &GlobalArgs) -> Outcome {
+    let names: Vec<&str> = crate::checks::ALL.iter().map(|c| c.name).collect();
+    let mut printer = Printer::new(global);
+    let ctx = match open(global).await {
+        Ok(ctx) => ctx,
+        Err(error) => return printer.open_failed(global, &names, error),
+    };
+    let checks =
+        futures::future::join_all(crate::checks::ALL.iter().map(|spec| (spec.diagnose)(&ctx)))
+            .await;
+    let report = Report {
+        schema: REPORT_SCHEMA.into(),
+        apidiag_version: crate::VERSION.into(),
+        server: ctx.server.clone(),
+        checks,
+        cost: ctx.api.cost(),
+        remediation: None,
+    };
+    printer.finish(&report);
+    report.outcome()
+}
