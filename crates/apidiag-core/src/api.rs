@@ -350,6 +350,10 @@ impl ApiClient {
     }
 
     /// DELETE with `DeleteOptions` (preconditions, propagation policy).
+    ///
+    /// When a DELETE has a body, kube-apiserver reads its options from the body alone
+    /// and ignores the `dryRun` query parameter, so a dry run must say so in the body:
+    /// with the parameter only, a "dry run" deletes for real.
     pub async fn delete(
         &self,
         path: &str,
@@ -357,7 +361,11 @@ impl ApiClient {
         dry_run: bool,
     ) -> Result<(), ApiError> {
         let url = dry_run_url(path, dry_run);
-        let body = serde_json::to_vec(options).map_err(|e| encode_error(path, e))?;
+        let mut options = options.clone();
+        if dry_run && let Some(map) = options.as_object_mut() {
+            map.insert("dryRun".into(), serde_json::json!(["All"]));
+        }
+        let body = serde_json::to_vec(&options).map_err(|e| encode_error(path, e))?;
         self.execute(Method::DELETE, &url, Some((body, "application/json")), None)
             .await?;
         Ok(())

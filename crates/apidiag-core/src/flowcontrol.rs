@@ -118,21 +118,25 @@ impl FlowSchema {
                 }
             }
             for resource in rule["resourceRules"].as_array().into_iter().flatten() {
+                let namespaces = join(&resource["namespaces"]);
+                let cluster = resource["clusterScope"].as_bool() == Some(true);
+                let scope = match (namespaces.as_str(), cluster) {
+                    ("-", true) => "cluster-scoped objects".to_string(),
+                    ("*", true) => "all namespaces and cluster-scoped objects".to_string(),
+                    ("*", false) => "all namespaces".to_string(),
+                    (ns, true) => format!("namespaces {ns} and cluster-scoped objects"),
+                    (ns, false) => format!("namespaces {ns}"),
+                };
                 rules.push(format!(
-                    "{} {} in groups {}{}",
+                    "verbs {} on {} in API groups {}, {scope}",
                     join(&resource["verbs"]),
                     join(&resource["resources"]),
                     join(&resource["apiGroups"]),
-                    if resource["clusterScope"].as_bool() == Some(true) {
-                        " (cluster scope too)".to_string()
-                    } else {
-                        format!(" in namespaces {}", join(&resource["namespaces"]))
-                    }
                 ));
             }
             for non_resource in rule["nonResourceRules"].as_array().into_iter().flatten() {
                 rules.push(format!(
-                    "{} {}",
+                    "verbs {} on non-resource URLs {}",
                     join(&non_resource["verbs"]),
                     join(&non_resource["nonResourceURLs"])
                 ));
@@ -268,8 +272,8 @@ mod tests {
         assert_eq!(
             fs.rules,
             vec![
-                "list pods in groups core in namespaces default",
-                "get /metrics"
+                "verbs list on pods in API groups core, namespaces default",
+                "verbs get on non-resource URLs /metrics"
             ]
         );
     }

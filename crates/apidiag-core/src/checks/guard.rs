@@ -146,7 +146,8 @@ pub async fn diagnose(ctx: &Context) -> (CheckReport, GuardState) {
         all.iter()
             .filter(|r| r.flow_schema == GUARD || r.priority_level == GUARD)
             .map(|r| r.count)
-            .sum()
+            // Not `sum()`: an empty f64 sum is -0.0, which prints as "-0".
+            .fold(0.0, |sum, count| sum + count)
     });
 
     if fs.is_some() || pl.is_some() {

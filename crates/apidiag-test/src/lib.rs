@@ -1,0 +1,128 @@
+//! What every apidiag end-to-end test starts from.
+//!
+//! - [`Sandbox`]: runs the built binaries with an environment scrubbed of what would
+//!   change their behaviour (`KUBECONFIG`, `NO_COLOR`, `HOME`), a private `HOME` and
+//!   backup directory, and no terminal, so tests see exactly what a script would.
+//! - [`lab`]: the real control plane ([`apidiag_lab`]) shared by a test binary.
+//! - [`scripted`]: a scripted API server for the faults the real one will not
+//!   produce on demand (a 429 with `Retry-After`, a 500 mid-pagination).
+
+pub mod scripted;
+
+use std::path::{Path, PathBuf};
+
+pub use apidiag_lab::{Lab, LabOptions, Scenario, ScenarioSize};
+
+/// The folder with the built binaries (`target/debug`): the test executable lives in
+/// `target/debug/deps`.
+pub fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary knows its path");
+    let deps = exe
+        .parent()
+        .expect("test binaries live in target/<profile>/deps");
+    deps.parent().expect("deps has a parent").to_path_buf()
+}
+
+/// The path of a built binary, with a clear message when it is missing.
+pub fn binary(name: &str) -> PathBuf {
+    let path = bin_dir().join(name);
+    assert!(
+        path.exists(),
+        "{} is not built: run the tests with `cargo test --workspace` (it builds every plugin first)",
+        path.display()
+    );
+    path
+}
+
+/// The shared lab of this test binary.
+pub fn lab() -> &'static Lab {
+    apidiag_lab::shared()
+}
+
+/// A private home for one test: its own `HOME`, backups and PATH.
+pub struct Sandbox {
+    home: tempfile::TempDir,
+    path: Option<std::ffi::OsString>,
+}
+
+impl Default for Sandbox {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Sandbox {
+    pub fn new() -> Self {
+        Sandbox {
+            home: tempfile::tempdir().expect("a temporary HOME"),
+            path: None,
+        }
+    }
+
+    pub fn home(&self) -> &Path {
+        self.home.path()
+    }
+
+    /// Where remediations write their bundles in this sandbox (the default location
+    /// under `HOME`, so the default is what gets tested).
+    pub fn backups(&self) -> PathBuf {
+        self.home.path().join(".kube/apidiag/backups")
+    }
+
+    /// Sets PATH for the commands of this sandbox.
+    pub fn with_path(mut self, dirs: &[&Path]) -> Self {
+        self.path = Some(std::env::join_paths(dirs).expect("valid PATH entries"));
+        self
+    }
+
+    /// A built binary, ready to run with the scrubbed environment.
+    pub fn cmd(&self, binary_name: &str) -> assert_cmd::Command {
+        self.command(binary(binary_name))
+    }
+
+    /// Any program (e.g. `/usr/bin/kubectl`) with the scrubbed environment.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::new(program);
+        cmd.env_remove("KUBECONFIG")
+            .env_remove("NO_COLOR")
+            .env_remove("APIDIAG_BACKUP_DIR")
+            .env_remove("CLICOLOR_FORCE")
+            .env("HOME", self.home.path())
+            .env("TERM", "dumb")
+            .timeout(std::time::Duration::from_secs(120));
+        if let Some(path) = &self.path {
+            cmd.env("PATH", path);
+        }
+        cmd
+    }
+
+    /// The bundles written so far, oldest first.
+    pub fn bundles(&self) -> Vec<PathBuf> {
+        let mut bundles: Vec<PathBuf> = std::fs::read_dir(self.backups())
+            .map(|entries| entries.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        bundles.sort();
+        bundles
+    }
+}
+
+/// Parses a report printed with `-o json`.
+pub fn json_report(stdout: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not a JSON report ({e}):\n{}",
+            String::from_utf8_lossy(stdout)
+        )
+    })
+}
+
+/// The findings of a check in a JSON report.
+pub fn findings<'a>(report: &'a serde_json::Value, check: &str) -> Vec<&'a serde_json::Value> {
+    report["checks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["check"] == check)
+        .flat_map(|c| c["findings"].as_array().into_iter().flatten())
+        .collect()
+}

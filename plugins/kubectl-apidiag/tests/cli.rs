@@ -1,0 +1,45 @@
+//! The binary's own command line, without a cluster. (Its presence also makes
+//! `cargo test` build the binary the end-to-end suite runs.)
+
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_kubectl-apidiag");
+
+#[test]
+fn help_lists_the_checks_and_exit_codes() {
+    let output = Command::new(BIN).arg("--help").output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&output.stdout);
+    for expected in [
+        "guard",
+        "etcd",
+        "(not installed in this build)",
+        "undo",
+        "backups",
+        "Exit codes:",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?}:\n{text}");
+    }
+}
+
+#[test]
+fn version_subcommand_and_flag_agree() {
+    let sub = Command::new(BIN).arg("version").output().unwrap();
+    let flag = Command::new(BIN).arg("--version").output().unwrap();
+    assert_eq!(sub.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&sub.stdout),
+        String::from_utf8_lossy(&flag.stdout)
+    );
+    assert!(String::from_utf8_lossy(&sub.stdout).starts_with("kubectl-apidiag 0."));
+}
+
+#[test]
+fn completion_scripts_are_generated() {
+    let output = Command::new(BIN)
+        .args(["completion", "bash"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("kubectl-apidiag"));
+}
