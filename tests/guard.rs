@@ -104,7 +104,10 @@ fn guard_story_on_a_real_api_server() {
         evidence("priority level").contains("nominalConcurrencyShares"),
         "{finding:#}"
     );
-    assert!(evidence(LABEL).starts_with("not set"), "{finding:#}");
+    assert!(
+        evidence("skip-update label").contains(&format!("{LABEL} not set")),
+        "{finding:#}"
+    );
     assert!(
         evidence("event").contains("aks-managed-apiserver-throttling-enabled"),
         "{finding:#}"

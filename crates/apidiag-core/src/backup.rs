@@ -223,9 +223,15 @@ impl Bundle {
         Ok(Bundle { dir })
     }
 
-    /// The newest bundle under `root`, if any.
-    pub fn latest(root: &Path) -> Result<Option<Bundle>, BackupError> {
-        Ok(list(root)?.into_iter().last().map(|(bundle, _)| bundle))
+    /// The bundle `kubectl apidiag undo` restores when given none: the newest one
+    /// that was not restored yet and is not itself an undo. So running `undo` twice
+    /// does not flip the change back; undoing an undo takes its name.
+    pub fn latest_to_undo(root: &Path) -> Result<Option<Bundle>, BackupError> {
+        Ok(list(root)?
+            .into_iter()
+            .rev()
+            .find(|(bundle, manifest)| !bundle.restored() && !manifest.plan_id.starts_with("undo."))
+            .map(|(bundle, _)| bundle))
     }
 
     pub fn name(&self) -> String {
@@ -440,8 +446,10 @@ mod tests {
         let listed = list(root.path()).unwrap();
         assert_eq!(listed.len(), 1);
         assert!(!listed[0].0.restored());
+        assert_eq!(Bundle::latest_to_undo(root.path()).unwrap().unwrap().dir, bundle.dir);
         bundle.record_restore(None).unwrap();
         assert!(bundle.restored());
+        assert!(Bundle::latest_to_undo(root.path()).unwrap().is_none());
     }
 
     #[test]

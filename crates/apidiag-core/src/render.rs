@@ -134,7 +134,7 @@ fn finding_block(out: &mut String, finding: &Finding, palette: Palette) {
         palette.dim(&format!("[{}]", finding.id))
     );
     if !finding.detail.is_empty() {
-        for line in wrap(&finding.detail, 86) {
+        for line in wrap(&finding.detail, LINE_WIDTH - 11) {
             let _ = writeln!(out, "           {line}");
         }
     }
@@ -165,13 +165,22 @@ fn finding_block(out: &mut String, finding: &Finding, palette: Palette) {
     }
 }
 
+/// Human reports are wrapped to this many columns: readable in a terminal and in
+/// a ticket or a chat message alike.
+const LINE_WIDTH: usize = 100;
+
 fn evidence_lines(out: &mut String, evidence: &Evidence, width: usize) {
     if evidence.rows.is_empty() {
-        let _ = writeln!(
-            out,
-            "           {:<width$}  {}",
-            evidence.label, evidence.value
-        );
+        // A long value wraps under itself, not under the label.
+        let indent = 11 + width + 2;
+        let lines = wrap(&evidence.value, LINE_WIDTH.saturating_sub(indent).max(30));
+        for (i, line) in lines.iter().enumerate() {
+            if i == 0 {
+                let _ = writeln!(out, "           {:<width$}  {line}", evidence.label);
+            } else {
+                let _ = writeln!(out, "{}{line}", " ".repeat(indent));
+            }
+        }
         return;
     }
     let _ = writeln!(out, "           {}:", evidence.label);

@@ -52,6 +52,13 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Candidates for kubectl's plugin completion (see completions/kubectl_complete-apidiag)
+    #[command(name = "__complete", hide = true)]
+    Complete {
+        /// The words after `kubectl apidiag`; the last one is being completed
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        words: Vec<String>,
+    },
     /// Run one check: etcd, webhooks, guard, throttle, connectivity
     #[command(external_subcommand)]
     Check(Vec<OsString>),
@@ -92,6 +99,14 @@ pub async fn run(args: Args) -> Outcome {
         }
         Some(Command::Backups) => backups(&args.global.output),
         Some(Command::Undo { bundle }) => undo(bundle.as_deref(), &args.global).await,
+        Some(Command::Complete { words }) => {
+            for candidate in complete(&words) {
+                println!("{candidate}");
+            }
+            // cobra's ShellCompDirectiveNoFileComp: do not fall back to file names.
+            println!(":4");
+            Outcome::Healthy
+        }
         Some(Command::Check(argv)) => dispatch(argv, std::env::args_os().skip(1).collect()),
     }
 }
@@ -188,11 +203,11 @@ fn backups(output: &crate::cli::OutputArgs) -> Outcome {
 async fn undo(bundle: Option<&str>, global: &GlobalArgs) -> Outcome {
     let bundle = match bundle {
         Some(name) => Bundle::open(name),
-        None => match Bundle::latest(&backup::root()) {
+        None => match Bundle::latest_to_undo(&backup::root()) {
             Ok(Some(bundle)) => Ok(bundle),
             Ok(None) => {
                 eprintln!(
-                    "error: no backup bundles in {}\nhint: bundles are written by `--fix` runs",
+                    "error: no backup bundle left to restore in {}\nhint: bundles are written by `--fix` runs; `kubectl apidiag backups` lists them, and `kubectl apidiag undo NAME` restores a given one",
                     backup::root().display()
                 );
                 return Outcome::Usage;
@@ -242,6 +257,77 @@ async fn undo(bundle: Option<&str>, global: &GlobalArgs) -> Outcome {
         }
     })
     .await
+}
+
+/// The clap command of a check built into this version, for completion.
+fn check_command(name: &str) -> Option<clap::Command> {
+    match name {
+        "guard" => Some(crate::checks::guard::Args::command()),
+        _ => None,
+    }
+}
+
+/// Completion candidates for the words after `kubectl apidiag` (the last one is
+/// the partial word). Flags and their values come from the clap definitions, so
+/// they cannot drift from what the binaries accept.
+pub fn complete(words: &[String]) -> Vec<String> {
+    let (partial, before) = match words.split_last() {
+        Some((last, before)) => (last.as_str(), before),
+        None => ("", &[][..]),
+    };
+    let top = Args::command();
+    let command = match before.iter().find(|w| !w.starts_with('-')) {
+        None => top.clone(),
+        Some(first) => match check_command(first) {
+            Some(command) => command,
+            None => top
+                .find_subcommand(first)
+                .cloned()
+                .unwrap_or_else(|| top.clone()),
+        },
+    };
+    let mut candidates: Vec<String> = Vec::new();
+    // A flag's value: its possible values, if it has a fixed set.
+    if let Some(previous) = before
+        .last()
+        .and_then(|w| w.strip_prefix("--").or_else(|| w.strip_prefix('-')))
+    {
+        if let Some(arg) = command.get_arguments().find(|a| {
+            a.get_long() == Some(previous)
+                || a.get_short().map(|c| c.to_string()).as_deref() == Some(previous)
+        }) && arg.get_action().takes_values()
+        {
+            candidates.extend(
+                arg.get_possible_values()
+                    .iter()
+                    .filter(|v| !v.is_hide_set())
+                    .map(|v| v.get_name().to_string()),
+            );
+            return candidates
+                .into_iter()
+                .filter(|c| c.starts_with(partial))
+                .collect();
+        }
+    }
+    if partial.starts_with('-') {
+        candidates.extend(
+            command
+                .get_arguments()
+                .filter(|a| !a.is_hide_set())
+                .filter_map(|a| a.get_long().map(|l| format!("--{l}"))),
+        );
+    } else if before.iter().all(|w| w.starts_with('-')) {
+        candidates.extend(crate::checks::SUITE.iter().map(|s| s.to_string()));
+        candidates.extend(["undo", "backups", "version"].map(String::from));
+    } else if before.first().map(String::as_str) == Some("undo") {
+        if let Ok(bundles) = backup::list(&backup::root()) {
+            candidates.extend(bundles.iter().map(|(bundle, _)| bundle.name()));
+        }
+    }
+    candidates
+        .into_iter()
+        .filter(|c| c.starts_with(partial))
+        .collect()
 }
 
 /// Hands `kubectl apidiag <check> …` to `kubectl-apidiag-<check>`, with every
@@ -370,6 +456,22 @@ mod tests {
             forwarded,
             vec!["--context", "guard", "-o", "json", "--fix", "delete"]
         );
+    }
+
+    #[test]
+    fn completion_offers_checks_flags_and_values() {
+        let words = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let first = complete(&words(&[""]));
+        for expected in ["etcd", "guard", "throttle", "undo", "backups"] {
+            assert!(first.contains(&expected.to_string()), "{first:?}");
+        }
+        assert_eq!(complete(&words(&["gu"])), vec!["guard"]);
+        let fixes = complete(&words(&["guard", "--fix", ""]));
+        assert_eq!(fixes, vec!["skip-update", "raise-shares", "delete"]);
+        let flags = complete(&words(&["guard", "--cli"]));
+        assert_eq!(flags, vec!["--clients-fixed"]);
+        let output = complete(&words(&["-o", ""]));
+        assert_eq!(output, vec!["human", "json", "yaml"]);
     }
 
     #[test]

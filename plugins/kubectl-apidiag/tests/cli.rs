@@ -43,3 +43,32 @@ fn completion_scripts_are_generated() {
     assert_eq!(output.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&output.stdout).contains("kubectl-apidiag"));
 }
+
+#[test]
+fn committed_completions_are_current() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../completions");
+    for shell in ["bash", "zsh", "fish"] {
+        let generated = Command::new(BIN)
+            .args(["completion", shell])
+            .output()
+            .unwrap();
+        let committed = std::fs::read(dir.join(format!("kubectl-apidiag.{shell}"))).unwrap();
+        assert!(
+            generated.stdout == committed,
+            "completions/kubectl-apidiag.{shell} is stale: regenerate with `kubectl-apidiag completion {shell} > completions/kubectl-apidiag.{shell}`"
+        );
+    }
+}
+
+#[test]
+fn kubectl_plugin_completion_protocol() {
+    let output = Command::new(BIN)
+        .args(["__complete", "guard", "--fix", ""])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "skip-update\nraise-shares\ndelete\n:4\n"
+    );
+}

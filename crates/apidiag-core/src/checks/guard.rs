@@ -276,13 +276,13 @@ fn applied_finding(
     let labelled: Vec<bool> = [fs, pl].into_iter().flatten().map(has_skip_label).collect();
     let all_labelled = !labelled.is_empty() && labelled.iter().all(|l| *l);
     finding = finding.evidence(Evidence::new(
-        SKIP_UPDATE_LABEL,
+        "skip-update label",
         if all_labelled {
-            "true on both objects: AKS will not reconcile them back to its defaults".to_string()
+            format!("{SKIP_UPDATE_LABEL}=true on both objects: AKS will not reconcile them back to its defaults")
         } else if labelled.iter().any(|l| *l) {
-            "set on one object only".to_string()
+            format!("{SKIP_UPDATE_LABEL}=true on one object only")
         } else {
-            "not set: AKS may reconcile any change back to its defaults".to_string()
+            format!("{SKIP_UPDATE_LABEL} not set: AKS may reconcile any change back to its defaults")
         },
     ));
     if let Some(event) = event {
@@ -350,12 +350,12 @@ fn event_evidence(event: &Value) -> Evidence {
     Evidence::new(
         "event",
         format!(
-            "kube-system/{EVENT}: {} {}{} (last {last})",
-            event["reason"].as_str().unwrap_or(""),
-            event["message"].as_str().unwrap_or(""),
+            "kube-system/{EVENT} ({}{}, last {last}): {}",
+            event["reason"].as_str().unwrap_or("no reason"),
             count
                 .map(|c| format!(", seen {c} times"))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            event["message"].as_str().unwrap_or(""),
         ),
     )
 }

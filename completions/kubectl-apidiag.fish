@@ -1,0 +1,165 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_kubectl_apidiag_global_optspecs
+    string join \n kubeconfig= context= cluster= user= n/namespace= as= as-group= request-timeout= o/output= color= qps= burst= max-requests= page-size= y/yes dry-run h/help V/version
+end
+
+function __fish_kubectl_apidiag_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_kubectl_apidiag_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_kubectl_apidiag_using_subcommand
+    set -l cmd (__fish_kubectl_apidiag_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -l kubeconfig -d 'Path to the kubeconfig file to use (default: $KUBECONFIG, merged, then ~/.kube/config)' -r -F
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -s n -l namespace -d 'Namespace for namespaced checks (default: the context\'s namespace)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -l as-group -d 'Group to impersonate (repeat for several groups)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -l request-timeout -d 'How long to wait for one API request before giving up: 30s, 1m, 0 for no limit' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -s o -l output -d 'Output format: human for people, json or yaml for scripts (schema: docs/report-schema.md)' -r -f -a "human\t''
+json\t''
+yaml\t''"
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -l color -d 'When to use colour in human output (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -l qps -d 'Requests per second, at most, averaged over a run' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -l burst -d 'Requests that may be sent back to back before --qps applies' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -l max-requests -d 'Requests one run may send in all; checks that would need more stop and say so' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -l page-size -d 'Objects per page in LIST requests' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -s y -l yes -d 'Apply the chosen remediation without asking (a backup is still written first)'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -l dry-run -d 'Show the plan and dry-run it on the server, then stop without changing anything'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -s V -l version -d 'Print version'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "undo" -d 'Restore a backup bundle written by a remediation (default: the newest)'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "backups" -d 'List the backup bundles remediations have written'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "version" -d 'Print the version'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "completion" -d 'Print shell completions for kubectl-apidiag'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "__complete" -d 'Candidates for kubectl\'s plugin completion (see completions/kubectl_complete-apidiag)'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l kubeconfig -d 'Path to the kubeconfig file to use (default: $KUBECONFIG, merged, then ~/.kube/config)' -r -F
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -s n -l namespace -d 'Namespace for namespaced checks (default: the context\'s namespace)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l as-group -d 'Group to impersonate (repeat for several groups)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l request-timeout -d 'How long to wait for one API request before giving up: 30s, 1m, 0 for no limit' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -s o -l output -d 'Output format: human for people, json or yaml for scripts (schema: docs/report-schema.md)' -r -f -a "human\t''
+json\t''
+yaml\t''"
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l color -d 'When to use colour in human output (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l qps -d 'Requests per second, at most, averaged over a run' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l burst -d 'Requests that may be sent back to back before --qps applies' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l max-requests -d 'Requests one run may send in all; checks that would need more stop and say so' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l page-size -d 'Objects per page in LIST requests' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -s y -l yes -d 'Apply the chosen remediation without asking (a backup is still written first)'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l dry-run -d 'Show the plan and dry-run it on the server, then stop without changing anything'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -s h -l help -d 'Print help'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand backups" -l kubeconfig -d 'Path to the kubeconfig file to use (default: $KUBECONFIG, merged, then ~/.kube/config)' -r -F
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand backups" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand backups" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand backups" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand backups" -s n -l namespace -d 'Namespace for namespaced checks (default: the context\'s namespace)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand backups" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand backups" -l as-group -d 'Group to impersonate (repeat for several groups)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand backups" -l request-timeout -d 'How long to wait for one API request before giving up: 30s, 1m, 0 for no limit' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand backups" -s o -l output -d 'Output format: human for people, json or yaml for scripts (schema: docs/report-schema.md)' -r -f -a "human\t''
+json\t''
+yaml\t''"
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand backups" -l color -d 'When to use colour in human output (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand backups" -l qps -d 'Requests per second, at most, averaged over a run' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand backups" -l burst -d 'Requests that may be sent back to back before --qps applies' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand backups" -l max-requests -d 'Requests one run may send in all; checks that would need more stop and say so' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand backups" -l page-size -d 'Objects per page in LIST requests' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand backups" -s y -l yes -d 'Apply the chosen remediation without asking (a backup is still written first)'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand backups" -l dry-run -d 'Show the plan and dry-run it on the server, then stop without changing anything'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand backups" -s h -l help -d 'Print help'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand version" -l kubeconfig -d 'Path to the kubeconfig file to use (default: $KUBECONFIG, merged, then ~/.kube/config)' -r -F
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand version" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand version" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand version" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand version" -s n -l namespace -d 'Namespace for namespaced checks (default: the context\'s namespace)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand version" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand version" -l as-group -d 'Group to impersonate (repeat for several groups)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand version" -l request-timeout -d 'How long to wait for one API request before giving up: 30s, 1m, 0 for no limit' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand version" -s o -l output -d 'Output format: human for people, json or yaml for scripts (schema: docs/report-schema.md)' -r -f -a "human\t''
+json\t''
+yaml\t''"
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand version" -l color -d 'When to use colour in human output (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand version" -l qps -d 'Requests per second, at most, averaged over a run' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand version" -l burst -d 'Requests that may be sent back to back before --qps applies' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand version" -l max-requests -d 'Requests one run may send in all; checks that would need more stop and say so' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand version" -l page-size -d 'Objects per page in LIST requests' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand version" -s y -l yes -d 'Apply the chosen remediation without asking (a backup is still written first)'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand version" -l dry-run -d 'Show the plan and dry-run it on the server, then stop without changing anything'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand version" -s h -l help -d 'Print help'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand completion" -l kubeconfig -d 'Path to the kubeconfig file to use (default: $KUBECONFIG, merged, then ~/.kube/config)' -r -F
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand completion" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand completion" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand completion" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand completion" -s n -l namespace -d 'Namespace for namespaced checks (default: the context\'s namespace)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand completion" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand completion" -l as-group -d 'Group to impersonate (repeat for several groups)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand completion" -l request-timeout -d 'How long to wait for one API request before giving up: 30s, 1m, 0 for no limit' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand completion" -s o -l output -d 'Output format: human for people, json or yaml for scripts (schema: docs/report-schema.md)' -r -f -a "human\t''
+json\t''
+yaml\t''"
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand completion" -l color -d 'When to use colour in human output (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand completion" -l qps -d 'Requests per second, at most, averaged over a run' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand completion" -l burst -d 'Requests that may be sent back to back before --qps applies' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand completion" -l max-requests -d 'Requests one run may send in all; checks that would need more stop and say so' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand completion" -l page-size -d 'Objects per page in LIST requests' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand completion" -s y -l yes -d 'Apply the chosen remediation without asking (a backup is still written first)'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand completion" -l dry-run -d 'Show the plan and dry-run it on the server, then stop without changing anything'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand completion" -s h -l help -d 'Print help'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __complete" -l kubeconfig -d 'Path to the kubeconfig file to use (default: $KUBECONFIG, merged, then ~/.kube/config)' -r -F
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __complete" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __complete" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __complete" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __complete" -s n -l namespace -d 'Namespace for namespaced checks (default: the context\'s namespace)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __complete" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __complete" -l as-group -d 'Group to impersonate (repeat for several groups)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __complete" -l request-timeout -d 'How long to wait for one API request before giving up: 30s, 1m, 0 for no limit' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __complete" -s o -l output -d 'Output format: human for people, json or yaml for scripts (schema: docs/report-schema.md)' -r -f -a "human\t''
+json\t''
+yaml\t''"
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __complete" -l color -d 'When to use colour in human output (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __complete" -l qps -d 'Requests per second, at most, averaged over a run' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __complete" -l burst -d 'Requests that may be sent back to back before --qps applies' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __complete" -l max-requests -d 'Requests one run may send in all; checks that would need more stop and say so' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __complete" -l page-size -d 'Objects per page in LIST requests' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __complete" -s y -l yes -d 'Apply the chosen remediation without asking (a backup is still written first)'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __complete" -l dry-run -d 'Show the plan and dry-run it on the server, then stop without changing anything'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __complete" -s h -l help -d 'Print help'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from undo backups version completion __complete help" -f -a "undo" -d 'Restore a backup bundle written by a remediation (default: the newest)'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from undo backups version completion __complete help" -f -a "backups" -d 'List the backup bundles remediations have written'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from undo backups version completion __complete help" -f -a "version" -d 'Print the version'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from undo backups version completion __complete help" -f -a "completion" -d 'Print shell completions for kubectl-apidiag'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from undo backups version completion __complete help" -f -a "__complete" -d 'Candidates for kubectl\'s plugin completion (see completions/kubectl_complete-apidiag)'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from undo backups version completion __complete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

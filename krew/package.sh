@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Builds the release archive for this machine's target (every plugin binary, the
+# kubectl completion helper and the licence, flat, as krew/apidiag.yaml.tmpl
+# expects) and renders the krew manifest with its checksum into dist/.
+#   krew/package.sh            # uses the workspace version
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+target=$(rustc -vV | sed -n 's/^host: //p')
+cargo build --release --locked --bins
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+for bin in target/release/kubectl-apidiag*; do
+	[[ -x "$bin" && ! "$bin" == *.d ]] && cp "$bin" "$stage/"
+done
+cp completions/kubectl_complete-apidiag LICENSE "$stage/"
+mkdir -p dist
+archive="dist/apidiag-v$version-$target.tar.gz"
+tar -C "$stage" -czf "$archive" .
+sum=$(sha256sum "$archive" | cut -d' ' -f1)
+key=SHA256_LINUX_AMD64
+[[ "$target" == aarch64-* ]] && key=SHA256_LINUX_ARM64
+sed -e "s/{{VERSION}}/$version/g" -e "s/{{$key}}/$sum/" krew/apidiag.yaml.tmpl > dist/apidiag.yaml
+echo "$archive"
+echo "dist/apidiag.yaml ($key filled; fill the other platform from its own build)"
