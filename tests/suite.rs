@@ -246,3 +246,150 @@ fn usage_errors_exit_64_and_help_exits_0() {
         );
     }
 }
+
+/// The value of `key: value` in a lab kubeconfig (they are flat, one key a line).
+fn kubeconfig_field(path: &Path, key: &str) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines()
+        .find_map(|line| line.trim().strip_prefix(&format!("{key}:")))
+        .map(|v| v.trim().trim_matches('"').to_string())
+        .unwrap_or_else(|| panic!("no {key} in {}", path.display()))
+}
+
+fn base64_decode(text: &str) -> String {
+    let mut child = std::process::Command::new("base64")
+        .arg("-d")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn exec_credential_plugins_work() {
+    let lab = lab();
+    let admin = lab.admin_kubeconfig();
+    let sandbox = Sandbox::new();
+    // The exec plugin hands out the admin's client certificate, as e.g. kubelogin
+    // hands out tokens: apidiag must run it and use what it prints.
+    let credential = serde_json::json!({
+        "apiVersion": "client.authentication.k8s.io/v1",
+        "kind": "ExecCredential",
+        "status": {
+            "clientCertificateData": base64_decode(&kubeconfig_field(admin, "client-certificate-data")),
+            "clientKeyData": base64_decode(&kubeconfig_field(admin, "client-key-data")),
+        }
+    });
+    let credential_file = sandbox.home().join("credential.json");
+    std::fs::write(&credential_file, credential.to_string()).unwrap();
+    let kubeconfig = sandbox.home().join("exec-kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: exec\nclusters:\n- name: lab\n  cluster:\n    server: {}\n    certificate-authority-data: {}\ncontexts:\n- name: exec\n  context: {{cluster: lab, user: exec}}\nusers:\n- name: exec\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: cat\n      args: [\"{}\"]\n      interactiveMode: Never\n",
+            kubeconfig_field(admin, "server"),
+            kubeconfig_field(admin, "certificate-authority-data"),
+            credential_file.display()
+        ),
+    )
+    .unwrap();
+    let output = sandbox
+        .cmd("kubectl-apidiag-guard")
+        .env("KUBECONFIG", &kubeconfig)
+        .args(["-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(json_report(&output.stdout)["server"]["version"], "v1.37.1");
+}
+
+#[test]
+fn merged_kubeconfig_files_and_context_selection_work_like_kubectl() {
+    let lab = lab();
+    let sandbox = Sandbox::new();
+    // Like kubectl: missing files are skipped, the first current-context wins.
+    let merged = std::env::join_paths([
+        sandbox.home().join("does-not-exist").as_path(),
+        lab.user_kubeconfig(),
+        lab.admin_kubeconfig(),
+    ])
+    .unwrap();
+    let as_user = sandbox
+        .cmd("kubectl-apidiag-guard")
+        .env("KUBECONFIG", &merged)
+        .args(["-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        as_user.status.code(),
+        Some(3),
+        "the user's context comes first"
+    );
+    let admin_context = kubeconfig_field(lab.admin_kubeconfig(), "current-context");
+    let as_admin = sandbox
+        .cmd("kubectl-apidiag-guard")
+        .env("KUBECONFIG", &merged)
+        .args(["--context", &admin_context, "-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        as_admin.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&as_admin.stderr)
+    );
+    assert_eq!(
+        json_report(&as_admin.stdout)["server"]["context"],
+        admin_context.as_str()
+    );
+
+    let wrong = sandbox
+        .cmd("kubectl-apidiag-guard")
+        .env("KUBECONFIG", &merged)
+        .args(["--context", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(wrong.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("context `nope`"));
+}
+
+#[test]
+fn impersonation_reaches_the_api_server() {
+    // The admin may impersonate; as the lab user the guard is out of reach.
+    let sandbox = Sandbox::new();
+    let output = sandbox
+        .cmd("kubectl-apidiag-guard")
+        .arg("--kubeconfig")
+        .arg(lab().admin_kubeconfig())
+        .args(["--as", "lab-user", "-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let report = json_report(&output.stdout);
+    assert!(
+        report["checks"][0]["status"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("\"lab-user\""),
+        "{report:#}"
+    );
+}
