@@ -151,7 +151,9 @@ struct Inner {
     client: kube::Client,
     server: String,
     limiter: TokenBucket,
-    max_requests: u64,
+    /// `--max-requests`, raised by [`ApiClient::raise_budget`] when a consented fix
+    /// needs one request per object it changes.
+    max_requests: AtomicU64,
     page_size: u32,
     requests: AtomicU64,
     bytes_received: AtomicU64,
@@ -169,7 +171,7 @@ const MAX_SERVER_ERROR_RETRIES: u32 = 2;
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 
 /// The `Accept` header that makes a LIST return `PartialObjectMetadataList`.
-const ACCEPT_METADATA_LIST: &str =
+pub const ACCEPT_METADATA_LIST: &str =
     "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
 
 /// A raw answer.
@@ -185,7 +187,7 @@ impl ApiClient {
                 client: connection.client.clone(),
                 server: connection.server.clone(),
                 limiter: TokenBucket::new(manners.qps, manners.burst),
-                max_requests: manners.max_requests,
+                max_requests: AtomicU64::new(manners.max_requests),
                 page_size: manners.page_size.max(1),
                 requests: AtomicU64::new(0),
                 bytes_received: AtomicU64::new(0),
@@ -204,6 +206,19 @@ impl ApiClient {
     /// The page size for LISTs.
     pub fn page_size(&self) -> u32 {
         self.inner.page_size
+    }
+
+    /// Changes the request rate for the rest of the run. The diagnosis stays at
+    /// `--qps`; a consented bulk fix (thousands of deletes) raises it explicitly,
+    /// with its own bounded, adaptive concurrency on top.
+    pub fn set_rate(&self, qps: f64, burst: u32) {
+        self.inner.limiter.set_rate(qps, burst);
+    }
+
+    /// Allows `extra` more requests than `--max-requests`: a fix the user consented
+    /// to needs one request per object, which the diagnosis budget does not foresee.
+    pub fn raise_budget(&self, extra: u64) {
+        self.inner.max_requests.fetch_add(extra, Ordering::Relaxed);
     }
 
     /// What the run has cost so far.
@@ -262,21 +277,11 @@ impl ApiClient {
             let mut continue_token: Option<String> = None;
             let mut summary = ListSummary::default();
             loop {
-                let mut params: Vec<(&str, String)> =
-                    vec![("limit", self.inner.page_size.to_string())];
-                if let Some(selector) = &query.label_selector {
-                    params.push(("labelSelector", selector.clone()));
-                }
-                if let Some(selector) = &query.field_selector {
-                    params.push(("fieldSelector", selector.clone()));
-                }
-                if let Some(token) = &continue_token {
-                    params.push(("continue", token.clone()));
-                }
-                let url = with_query(path, &params);
-                let accept = query.metadata_only.then_some(ACCEPT_METADATA_LIST);
-                let response = match self.execute(Method::GET, &url, None, accept).await {
-                    Ok(response) => response,
+                let page = match self
+                    .list_page::<T>(path, query, continue_token.as_deref())
+                    .await
+                {
+                    Ok(page) => page,
                     Err(ApiError::Gone { .. }) if continue_token.is_some() && restarts < 3 => {
                         restarts += 1;
                         on_page(ListPage::Restart);
@@ -284,11 +289,10 @@ impl ApiClient {
                     }
                     Err(other) => return Err(other),
                 };
-                let page: Page<T> = decode(&url, &response.body)?;
                 summary.pages += 1;
                 summary.items += page.items.len() as u64;
-                summary.resource_version = page.metadata.resource_version.clone();
-                continue_token = page.metadata.continue_.filter(|t| !t.is_empty());
+                summary.resource_version = page.resource_version;
+                continue_token = page.continue_token;
                 on_page(ListPage::Items(page.items));
                 if continue_token.is_none() {
                     summary.restarts = restarts;
@@ -296,6 +300,42 @@ impl ApiClient {
                 }
             }
         }
+    }
+
+    /// One page of a LIST, for callers that must do async work between pages (a
+    /// bulk fix backs a page up before it acts on it). A 410 Gone on a continued
+    /// listing is returned as [`ApiError::Gone`]: start again without a token.
+    pub async fn list_page<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &ListQuery,
+        continue_token: Option<&str>,
+    ) -> Result<OnePage<T>, ApiError> {
+        let mut params: Vec<(&str, String)> = vec![("limit", self.inner.page_size.to_string())];
+        if let Some(selector) = &query.label_selector {
+            params.push(("labelSelector", selector.clone()));
+        }
+        if let Some(selector) = &query.field_selector {
+            params.push(("fieldSelector", selector.clone()));
+        }
+        // A continued page carries its snapshot in the token; the server refuses a
+        // resourceVersion next to it.
+        if query.cached && continue_token.is_none() {
+            params.push(("resourceVersion", "0".to_string()));
+        }
+        if let Some(token) = continue_token {
+            params.push(("continue", token.to_string()));
+        }
+        let url = with_query(path, &params);
+        let accept = query.metadata_only.then_some(ACCEPT_METADATA_LIST);
+        let response = self.execute(Method::GET, &url, None, accept).await?;
+        let page: Page<T> = decode(&url, &response.body)?;
+        Ok(OnePage {
+            items: page.items,
+            continue_token: page.metadata.continue_.filter(|t| !t.is_empty()),
+            resource_version: page.metadata.resource_version,
+            remaining_item_count: page.metadata.remaining_item_count,
+        })
     }
 
     /// Lists a collection into memory. Only for collections known to be small.
@@ -489,11 +529,10 @@ impl ApiClient {
     /// token bucket.
     async fn wait_turn(&self) -> Result<(), ApiError> {
         let sent = self.inner.requests.fetch_add(1, Ordering::Relaxed);
-        if sent >= self.inner.max_requests {
+        let limit = self.inner.max_requests.load(Ordering::Relaxed);
+        if sent >= limit {
             self.inner.requests.fetch_sub(1, Ordering::Relaxed);
-            return Err(ApiError::BudgetSpent {
-                limit: self.inner.max_requests,
-            });
+            return Err(ApiError::BudgetSpent { limit });
         }
         let hold = *self.inner.hold_until.lock().await;
         if let Some(until) = hold {
@@ -629,6 +668,11 @@ pub struct ListQuery {
     pub field_selector: Option<String>,
     /// Ask for `PartialObjectMetadataList`: names, labels, owners and times, no bodies.
     pub metadata_only: bool,
+    /// Accept the API server's watch cache (`resourceVersion=0`) instead of a quorum
+    /// read from etcd. Cheaper for the server, possibly a moment stale. Servers before
+    /// 1.34 answer a cached LIST in one piece whatever the `limit`, so use it only for
+    /// collections known to be small.
+    pub cached: bool,
 }
 
 impl ListQuery {
@@ -646,6 +690,10 @@ impl ListQuery {
         self.field_selector = Some(selector.into());
         self
     }
+    pub fn cached(mut self) -> Self {
+        self.cached = true;
+        self
+    }
 }
 
 /// One step of a paginated listing.
@@ -653,6 +701,18 @@ pub enum ListPage<T> {
     Items(Vec<T>),
     /// The listing starts again from the beginning: forget what was seen.
     Restart,
+}
+
+/// One page of a listing.
+#[derive(Debug)]
+pub struct OnePage<T> {
+    pub items: Vec<T>,
+    /// The token for the next page; `None` on the last page.
+    pub continue_token: Option<String>,
+    pub resource_version: Option<String>,
+    /// How many objects follow this page; the server only says so for listings
+    /// without selectors.
+    pub remaining_item_count: Option<i64>,
 }
 
 /// What a listing took.
@@ -683,39 +743,64 @@ pub struct PartialObjectMetadata {
 /// A token bucket that hands out slots in order, so concurrent checks share the
 /// rate fairly: each caller reserves the next slot and sleeps until it comes.
 struct TokenBucket {
+    state: std::sync::Mutex<Bucket>,
+}
+
+struct Bucket {
     qps: f64,
     burst: f64,
-    state: std::sync::Mutex<(f64, Instant)>,
+    tokens: f64,
+    at: Instant,
 }
 
 impl TokenBucket {
     fn new(qps: f64, burst: u32) -> Self {
+        let (qps, burst) = Self::sane(qps, burst);
+        TokenBucket {
+            state: std::sync::Mutex::new(Bucket {
+                qps,
+                burst,
+                tokens: burst,
+                at: Instant::now(),
+            }),
+        }
+    }
+
+    fn sane(qps: f64, burst: u32) -> (f64, f64) {
         let qps = if qps.is_finite() && qps > 0.0 {
             qps
         } else {
             1.0
         };
-        let burst = f64::from(burst.max(1));
-        TokenBucket {
-            qps,
-            burst,
-            state: std::sync::Mutex::new((burst, Instant::now())),
+        (qps, f64::from(burst.max(1)))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Bucket> {
+        match self.state.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
         }
+    }
+
+    /// New rate from now on; slots already reserved keep their time.
+    fn set_rate(&self, qps: f64, burst: u32) {
+        let (qps, burst) = Self::sane(qps, burst);
+        let mut state = self.lock();
+        state.qps = qps;
+        state.burst = burst;
+        state.tokens = state.tokens.min(burst);
     }
 
     async fn acquire(&self) {
         let wait = {
-            let mut state = match self.state.lock() {
-                Ok(guard) => guard,
-                Err(poisoned) => poisoned.into_inner(),
-            };
+            let mut state = self.lock();
             let now = Instant::now();
-            let elapsed = now.duration_since(state.1).as_secs_f64();
-            state.0 = (state.0 + elapsed * self.qps).min(self.burst);
-            state.1 = now;
-            state.0 -= 1.0;
-            if state.0 < 0.0 {
-                Some(Duration::from_secs_f64(-state.0 / self.qps))
+            let elapsed = now.duration_since(state.at).as_secs_f64();
+            state.tokens = (state.tokens + elapsed * state.qps).min(state.burst);
+            state.at = now;
+            state.tokens -= 1.0;
+            if state.tokens < 0.0 {
+                Some(Duration::from_secs_f64(-state.tokens / state.qps))
             } else {
                 None
             }

@@ -5,6 +5,9 @@
 //! 0700; `APIDIAG_BACKUP_DIR` moves the root) holding:
 //! - `manifest.json`: the plan (server, context, every operation with its target);
 //! - `objects/NNNNN.json`: each object as the server returned it at preview time;
+//!   a bulk fix ([`crate::remediation::stream`]) writes `objects/pNNNNN.jsonl`
+//!   instead, one page of objects per file and one object per line, because
+//!   20,000 files with 20,000 fsyncs would cost more than the deletes;
 //! - `journal.jsonl`: one line per operation outcome, appended as the work goes, so
 //!   an interrupted run leaves a record of what was done;
 //! - `undo.jsonl`: one line each time the bundle is restored.
@@ -85,6 +88,10 @@ pub struct ManifestOperation {
     /// The object file under `objects/`, for deletes and patches.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object_file: Option<String>,
+    /// When `object_file` is a JSON-lines page (bulk fixes): the object's line,
+    /// counted from 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_line: Option<usize>,
 }
 
 /// One line of `journal.jsonl`.
@@ -179,6 +186,7 @@ impl Bundle {
                 index,
                 operation,
                 object_file,
+                object_line: None,
             });
         }
         let manifest = Manifest {
@@ -263,20 +271,70 @@ impl Bundle {
 
     /// The object saved for an operation.
     pub fn object(&self, operation: &ManifestOperation) -> Result<Option<Value>, BackupError> {
+        self.object_cached(operation, &mut PageCache::default())
+    }
+
+    /// [`Bundle::object`] for callers that read many objects in manifest order:
+    /// a bulk bundle's page file is read once, not once per object.
+    pub fn object_cached(
+        &self,
+        operation: &ManifestOperation,
+        cache: &mut PageCache,
+    ) -> Result<Option<Value>, BackupError> {
         let Some(file) = &operation.object_file else {
             return Ok(None);
         };
         let path = self.dir.join(file);
-        let bytes = fs::read(&path).map_err(|source| BackupError::Read {
+        let invalid = |message: String| BackupError::Invalid {
             path: path.display().to_string(),
-            source,
-        })?;
-        serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| BackupError::Invalid {
+            message,
+        };
+        let Some(line) = operation.object_line else {
+            let bytes = fs::read(&path).map_err(|source| BackupError::Read {
                 path: path.display().to_string(),
-                message: e.to_string(),
-            })
+                source,
+            })?;
+            return serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| invalid(e.to_string()));
+        };
+        if cache.file.as_deref() != Some(file.as_str()) {
+            let text = fs::read_to_string(&path).map_err(|source| BackupError::Read {
+                path: path.display().to_string(),
+                source,
+            })?;
+            cache.lines = text.lines().map(str::to_string).collect();
+            cache.file = Some(file.clone());
+        }
+        let text = cache
+            .lines
+            .get(line)
+            .ok_or_else(|| invalid(format!("no line {line}")))?;
+        serde_json::from_str(text)
+            .map(Some)
+            .map_err(|e| invalid(e.to_string()))
+    }
+
+    /// A journal writer that syncs in batches, for bulk fixes. A crash can lose the
+    /// last lines; undo treats an operation without a line as "may have been done"
+    /// and looks at the cluster, so nothing is restored twice or forgotten.
+    pub fn journal_writer(&self) -> Result<JournalWriter, BackupError> {
+        let path = self.dir.join("journal.jsonl");
+        let file = OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|source| BackupError::Write {
+                path: path.display().to_string(),
+                source,
+            })?;
+        Ok(JournalWriter {
+            path,
+            file: std::io::BufWriter::new(file),
+            unsynced: 0,
+            last_sync: std::time::Instant::now(),
+        })
     }
 
     /// Appends an outcome to the journal and syncs it.
@@ -304,6 +362,184 @@ impl Bundle {
 
     pub fn restored(&self) -> bool {
         self.dir.join("undo.jsonl").exists()
+    }
+}
+
+/// The page file [`Bundle::object_cached`] read last.
+#[derive(Debug, Default)]
+pub struct PageCache {
+    file: Option<String>,
+    lines: Vec<String>,
+}
+
+/// Appends journal lines, syncing every [`JournalWriter::SYNC_EVERY`] lines or
+/// second, and on [`JournalWriter::finish`].
+pub struct JournalWriter {
+    path: PathBuf,
+    file: std::io::BufWriter<File>,
+    unsynced: usize,
+    last_sync: std::time::Instant,
+}
+
+impl JournalWriter {
+    pub const SYNC_EVERY: usize = 500;
+
+    pub fn record(&mut self, entry: &JournalEntry) -> Result<(), BackupError> {
+        let mut line = serde_json::to_vec(entry)
+            .map_err(|e| self.write_error(std::io::Error::other(e)))?;
+        line.push(b'\n');
+        self.file
+            .write_all(&line)
+            .map_err(|e| self.write_error(e))?;
+        self.unsynced += 1;
+        if self.unsynced >= Self::SYNC_EVERY
+            || self.last_sync.elapsed() >= std::time::Duration::from_secs(1)
+        {
+            self.sync()?;
+        }
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> Result<(), BackupError> {
+        self.sync()
+    }
+
+    fn sync(&mut self) -> Result<(), BackupError> {
+        self.file.flush().map_err(|e| self.write_error(e))?;
+        self.file
+            .get_ref()
+            .sync_data()
+            .map_err(|e| self.write_error(e))?;
+        self.unsynced = 0;
+        self.last_sync = std::time::Instant::now();
+        Ok(())
+    }
+
+    fn write_error(&self, source: std::io::Error) -> BackupError {
+        BackupError::Write {
+            path: self.path.display().to_string(),
+            source,
+        }
+    }
+}
+
+/// A bundle being filled page by page before anyone agreed to act: the objects a
+/// bulk fix would delete, written while they are listed, so the preview shows
+/// exactly what is backed up and memory holds references, not objects. It becomes
+/// a [`Bundle`] with [`Staging::commit`]; dropped uncommitted (dry run, declined,
+/// error), it is removed and leaves nothing behind.
+pub struct Staging {
+    root: PathBuf,
+    dir: PathBuf,
+    pages: usize,
+    committed: bool,
+}
+
+/// Where a staged object was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StagedObject {
+    pub file: String,
+    pub line: usize,
+}
+
+impl Staging {
+    /// A hidden staging folder under `root` (same file system, so commit is a rename).
+    pub fn create(root: &Path, plan_id: &str) -> Result<Staging, BackupError> {
+        let write_error = |path: &Path| {
+            let path = path.display().to_string();
+            move |source| BackupError::Write { path, source }
+        };
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(root)
+            .map_err(write_error(root))?;
+        let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
+        let base = format!(".staging-{stamp}-{}-{}", plan_id.replace(['.', '/'], "-"), std::process::id());
+        let dir = root.join(base);
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir.join("objects"))
+            .map_err(write_error(&dir))?;
+        Ok(Staging {
+            root: root.to_path_buf(),
+            dir,
+            pages: 0,
+            committed: false,
+        })
+    }
+
+    /// Writes one page of objects to its own file and syncs it.
+    pub fn write_page(&mut self, objects: &[&Value]) -> Result<Vec<StagedObject>, BackupError> {
+        if objects.is_empty() {
+            return Ok(Vec::new());
+        }
+        let name = format!("p{:05}.jsonl", self.pages);
+        let path = self.dir.join("objects").join(&name);
+        let write_error = |source| BackupError::Write {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut bytes = Vec::new();
+        for object in objects {
+            serde_json::to_writer(&mut bytes, object)
+                .map_err(|e| write_error(std::io::Error::other(e)))?;
+            bytes.push(b'\n');
+        }
+        write_private(&path, &bytes).map_err(write_error)?;
+        self.pages += 1;
+        let file = format!("objects/{name}");
+        Ok((0..objects.len())
+            .map(|line| StagedObject {
+                file: file.clone(),
+                line,
+            })
+            .collect())
+    }
+
+    /// Writes the manifest, syncs the folder and moves it to its final name: from
+    /// here on it is a bundle `backups` lists and `undo` restores.
+    pub fn commit(mut self, manifest: &Manifest) -> Result<Bundle, BackupError> {
+        let path = self.dir.join("manifest.json");
+        let bytes = serde_json::to_vec(manifest).map_err(|e| BackupError::Write {
+            path: path.display().to_string(),
+            source: std::io::Error::other(e),
+        })?;
+        write_private(&path, &bytes).map_err(|source| BackupError::Write {
+            path: path.display().to_string(),
+            source,
+        })?;
+        for dir in [self.dir.join("objects"), self.dir.clone()] {
+            if let Ok(handle) = File::open(&dir) {
+                let _ = handle.sync_all();
+            }
+        }
+        let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
+        let base = format!("{stamp}-{}", manifest.plan_id.replace(['.', '/'], "-"));
+        let mut target = self.root.join(&base);
+        let mut n = 1;
+        while target.exists() {
+            n += 1;
+            target = self.root.join(format!("{base}-{n}"));
+        }
+        fs::rename(&self.dir, &target).map_err(|source| BackupError::Write {
+            path: target.display().to_string(),
+            source,
+        })?;
+        if let Ok(handle) = File::open(&self.root) {
+            let _ = handle.sync_all();
+        }
+        self.committed = true;
+        Ok(Bundle { dir: target })
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
@@ -446,7 +682,10 @@ mod tests {
         let listed = list(root.path()).unwrap();
         assert_eq!(listed.len(), 1);
         assert!(!listed[0].0.restored());
-        assert_eq!(Bundle::latest_to_undo(root.path()).unwrap().unwrap().dir, bundle.dir);
+        assert_eq!(
+            Bundle::latest_to_undo(root.path()).unwrap().unwrap().dir,
+            bundle.dir
+        );
         bundle.record_restore(None).unwrap();
         assert!(bundle.restored());
         assert!(Bundle::latest_to_undo(root.path()).unwrap().is_none());

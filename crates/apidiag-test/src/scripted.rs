@@ -87,12 +87,14 @@ struct State {
 pub struct ScriptedServer {
     port: u16,
     state: Arc<Mutex<State>>,
-    _runtime: tokio::runtime::Runtime,
+    /// Dropping it stops the server's thread.
+    _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 impl ScriptedServer {
     /// Starts a server answering the scripted `("GET /version", reply)` pairs, each once,
-    /// in the order given per path.
+    /// in the order given per path. It runs on a thread of its own, so it can be
+    /// started from synchronous tests and from inside a tokio runtime alike.
     pub fn start(script: Vec<(&str, Reply)>) -> Self {
         let mut state = State::default();
         for (key, reply) in script {
@@ -103,28 +105,38 @@ impl ScriptedServer {
                 .push_back(reply);
         }
         let state = Arc::new(Mutex::new(state));
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("a runtime for the scripted server");
-        let listener = runtime
-            .block_on(TcpListener::bind("127.0.0.1:0"))
-            .expect("a loopback port");
-        let port = listener.local_addr().expect("bound address").port();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (port_tx, port_rx) = std::sync::mpsc::channel();
         let shared = state.clone();
-        runtime.spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let state = shared.clone();
-                tokio::spawn(async move {
-                    let _ = serve(stream, state).await;
-                });
-            }
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime for the scripted server");
+            runtime.block_on(async move {
+                let listener = TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("a loopback port");
+                let _ = port_tx.send(listener.local_addr().expect("bound address").port());
+                let accept = async {
+                    while let Ok((stream, _)) = listener.accept().await {
+                        let state = shared.clone();
+                        tokio::spawn(async move {
+                            let _ = serve(stream, state).await;
+                        });
+                    }
+                };
+                tokio::select! {
+                    _ = accept => {}
+                    _ = stopped => {}
+                }
+            });
         });
+        let port = port_rx.recv().expect("the scripted server started");
         ScriptedServer {
             port,
             state,
-            _runtime: runtime,
+            _stop: stop,
         }
     }
 
