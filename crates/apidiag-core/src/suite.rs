@@ -288,26 +288,26 @@ pub fn complete(words: &[String]) -> Vec<String> {
     };
     let mut candidates: Vec<String> = Vec::new();
     // A flag's value: its possible values, if it has a fixed set.
-    if let Some(previous) = before
+    let previous = before
         .last()
-        .and_then(|w| w.strip_prefix("--").or_else(|| w.strip_prefix('-')))
-    {
-        if let Some(arg) = command.get_arguments().find(|a| {
+        .and_then(|w| w.strip_prefix("--").or_else(|| w.strip_prefix('-')));
+    if let Some(previous) = previous
+        && let Some(arg) = command.get_arguments().find(|a| {
             a.get_long() == Some(previous)
                 || a.get_short().map(|c| c.to_string()).as_deref() == Some(previous)
-        }) && arg.get_action().takes_values()
-        {
-            candidates.extend(
-                arg.get_possible_values()
-                    .iter()
-                    .filter(|v| !v.is_hide_set())
-                    .map(|v| v.get_name().to_string()),
-            );
-            return candidates
-                .into_iter()
-                .filter(|c| c.starts_with(partial))
-                .collect();
-        }
+        })
+        && arg.get_action().takes_values()
+    {
+        candidates.extend(
+            arg.get_possible_values()
+                .iter()
+                .filter(|v| !v.is_hide_set())
+                .map(|v| v.get_name().to_string()),
+        );
+        return candidates
+            .into_iter()
+            .filter(|c| c.starts_with(partial))
+            .collect();
     }
     if partial.starts_with('-') {
         candidates.extend(
@@ -319,10 +319,10 @@ pub fn complete(words: &[String]) -> Vec<String> {
     } else if before.iter().all(|w| w.starts_with('-')) {
         candidates.extend(crate::checks::SUITE.iter().map(|s| s.to_string()));
         candidates.extend(["undo", "backups", "version"].map(String::from));
-    } else if before.first().map(String::as_str) == Some("undo") {
-        if let Ok(bundles) = backup::list(&backup::root()) {
-            candidates.extend(bundles.iter().map(|(bundle, _)| bundle.name()));
-        }
+    } else if before.first().map(String::as_str) == Some("undo")
+        && let Ok(bundles) = backup::list(&backup::root())
+    {
+        candidates.extend(bundles.iter().map(|(bundle, _)| bundle.name()));
     }
     candidates
         .into_iter()
