@@ -5,6 +5,9 @@
 //! each fix applied with its backup, and each undone from that backup. The cluster
 //! is read back with real kubectl, not with apidiag's own client.
 
+// In a test, a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::path::Path;
 
 use apidiag_test::{Lab, LabOptions, Sandbox, Scenario, ScenarioSize, findings, json_report};

@@ -1,6 +1,9 @@
 //! Faults the real API server will not produce on demand, against a scripted server:
 //! a 429 with `Retry-After` mid-run, a 500 on a read, a connection cut mid-answer.
 
+// In a test, a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::time::{Duration, Instant};
 
 use apidiag_test::scripted::{Reply, ScriptedServer};

@@ -2,6 +2,9 @@
 //! through real kubectl in both plugin layouts, with a user who may not see the
 //! guard, against a server that is not there, and with a wrong command line.
 
+// In a test, a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::os::unix::fs::symlink;
 use std::path::Path;
 

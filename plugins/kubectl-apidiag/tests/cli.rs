@@ -1,6 +1,9 @@
 //! The binary's own command line, without a cluster. (Its presence also makes
 //! `cargo test` build the binary the end-to-end suite runs.)
 
+// In a test, a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_kubectl-apidiag");
