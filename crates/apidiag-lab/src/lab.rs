@@ -1,0 +1,558 @@
+//! One running control plane: start it, hand out its files and clients, stop it.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::ServiceAccount;
+use tempfile::TempDir;
+
+use crate::components::{self, Layout};
+use crate::kubeconfig::{self, ClientOptions};
+use crate::pki::{self, Pki};
+use crate::ports::{self, Reserved};
+use crate::process::{ChildProcess, ProcessSpec, Spawner};
+use crate::scenario::{self, Scenario, ScenarioContext, ScenarioReport, ScenarioSize};
+use crate::{LabError, binaries, bootstrap};
+
+/// How to start a lab.
+#[derive(Debug, Clone)]
+pub struct LabOptions {
+    /// Run kube-controller-manager (default: yes). Without it no Job completes, no
+    /// `default` ServiceAccount appears in new namespaces (the lab's scenarios create
+    /// their own), and nothing is garbage-collected; the API server starts a second
+    /// sooner.
+    pub controller_manager: bool,
+    /// Run in this directory (emptied first, kept afterwards) instead of a temporary
+    /// one that is deleted on drop. `apidiag-lab up` uses `target/lab/run`.
+    pub dir: Option<PathBuf>,
+    /// How long start-up may take before [`LabError::Timeout`] (default 90 s, which
+    /// is generous for a loaded CI machine; a warm start takes a few seconds).
+    pub ready_timeout: Duration,
+    /// Extra kube-apiserver flags, appended (a repeated flag's last value wins).
+    pub extra_apiserver_args: Vec<String>,
+    /// Print start-up progress and timing to stderr (default: yes).
+    pub verbose: bool,
+}
+
+impl Default for LabOptions {
+    fn default() -> Self {
+        LabOptions {
+            controller_manager: true,
+            dir: None,
+            ready_timeout: Duration::from_secs(90),
+            extra_apiserver_args: Vec::new(),
+            verbose: true,
+        }
+    }
+}
+
+/// Where a lab's start-up time went, measured from [`Lab::start`].
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StartupTiming {
+    /// Checking (or, on a cold cache, building) the binaries.
+    pub binaries: Duration,
+    /// Until etcd and kube-apiserver had been spawned (certificates, kubeconfigs).
+    pub spawned: Duration,
+    /// Until kube-apiserver's `/readyz` returned ok.
+    pub apiserver_ready: Duration,
+    /// Until the lab was usable: RBAC bootstrap done and, with
+    /// kube-controller-manager, the `default` ServiceAccount in `default` created.
+    pub total: Duration,
+}
+
+impl std::fmt::Display for StartupTiming {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ready in {:.1}s (binaries {:.1}s, spawned {:.1}s, apiserver ready {:.1}s)",
+            self.total.as_secs_f64(),
+            self.binaries.as_secs_f64(),
+            self.spawned.as_secs_f64(),
+            self.apiserver_ready.as_secs_f64()
+        )
+    }
+}
+
+#[derive(Debug)]
+enum LabDir {
+    Temp(TempDir),
+    Kept(PathBuf),
+}
+
+impl LabDir {
+    fn path(&self) -> &Path {
+        match self {
+            LabDir::Temp(t) => t.path(),
+            LabDir::Kept(p) => p,
+        }
+    }
+}
+
+/// A running etcd + kube-apiserver (+ kube-controller-manager) on 127.0.0.1.
+///
+/// Dropping it kills every process it started; so does the death of the process
+/// that owns it, however that happens.
+#[derive(Debug)]
+pub struct Lab {
+    layout: Layout,
+    server: String,
+    controller_manager: bool,
+    timing: StartupTiming,
+    /// Started in order etcd, kube-apiserver, kube-controller-manager; killed in reverse.
+    processes: Vec<ChildProcess>,
+    /// Dropped after the processes: its thread's exit would kill them anyway.
+    spawner: Option<Spawner>,
+    /// Dropped last, once nothing writes into it any more.
+    dir: Option<LabDir>,
+}
+
+/// The prefix of temporary lab directories, also used to sweep stale ones.
+const TEMP_PREFIX: &str = "apidiag-lab-";
+/// Records which process owns a lab directory.
+const OWNER_FILE: &str = "owner.pid";
+
+impl Lab {
+    /// Starts a lab: builds the binaries if needed, generates certificates, starts
+    /// the processes and waits until the API server is ready and bootstrapped.
+    pub async fn start(opts: LabOptions) -> Result<Lab, LabError> {
+        let t0 = Instant::now();
+        let bins = tokio::task::spawn_blocking(binaries::ensure)
+            .await
+            .map_err(|e| LabError::io("building the binaries")(std::io::Error::other(e)))??;
+        let built = t0.elapsed();
+        let mut attempt = 1;
+        loop {
+            match Lab::start_once(&opts, &bins, t0, built).await {
+                // Another process took a port between our choosing and binding it.
+                Err(e) if e.is_port_race() && attempt < 4 => {
+                    if opts.verbose {
+                        eprintln!("apidiag-lab: a port was taken during start-up, retrying");
+                    }
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn start_once(
+        opts: &LabOptions,
+        bins: &binaries::Binaries,
+        t0: Instant,
+        built: Duration,
+    ) -> Result<Lab, LabError> {
+        let dir = prepare_dir(opts.dir.as_deref())?;
+        let layout = Layout::new(dir.path());
+        for d in [&layout.logs, &layout.etcd_data] {
+            std::fs::create_dir_all(d)
+                .map_err(LabError::io(format!("creating {}", d.display())))?;
+        }
+        if let Some(parent) = layout.audit_policy.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(LabError::io(format!("creating {}", parent.display())))?;
+        }
+        pki::write_file(&layout.audit_policy, components::AUDIT_POLICY, false)?;
+
+        let pki = Pki::generate()?;
+        let files = pki.write(&layout.pki())?;
+        let [api_port, etcd_client, etcd_peer]: [Reserved; 3] =
+            ports::reserve(3)?.try_into().map_err(|_| LabError::Io {
+                context: "reserving ports".into(),
+                source: std::io::Error::other("wrong number of ports"),
+            })?;
+        let server = format!("https://127.0.0.1:{}", api_port.port());
+        write_kubeconfigs(&layout, &server, &pki)?;
+
+        let mut lab = Lab {
+            layout,
+            server,
+            controller_manager: opts.controller_manager,
+            timing: StartupTiming {
+                binaries: built,
+                ..StartupTiming::default()
+            },
+            processes: Vec::new(),
+            spawner: Some(Spawner::new()?),
+            dir: Some(dir),
+        };
+        // From here on an error drops `lab`, which kills whatever was started.
+        let (client_port, peer_port) = (etcd_client.release(), etcd_peer.release());
+        let etcd = lab.spawn(
+            "etcd",
+            &bins.etcd,
+            components::etcd_args(&lab.layout, client_port, peer_port),
+        )?;
+        lab.processes.push(etcd);
+        let mut api_args =
+            components::apiserver_args(&lab.layout, &files, api_port.release(), client_port);
+        api_args.extend(opts.extra_apiserver_args.iter().cloned());
+        let apiserver = lab.spawn("kube-apiserver", &bins.kube_apiserver, api_args)?;
+        lab.processes.push(apiserver);
+        lab.timing.spawned = t0.elapsed();
+
+        let kcm = (
+            bins.kube_controller_manager.clone(),
+            components::controller_manager_args(&lab.layout, &files),
+        );
+        lab.wait_ready(opts, t0, kcm).await?;
+        lab.timing.total = t0.elapsed();
+        if opts.verbose {
+            eprintln!(
+                "apidiag-lab: {} at {} — {}",
+                crate::k8s_version(),
+                lab.server,
+                lab.timing
+            );
+        }
+        Ok(lab)
+    }
+
+    fn spawn(
+        &self,
+        component: &'static str,
+        program: &Path,
+        args: Vec<String>,
+    ) -> Result<ChildProcess, LabError> {
+        let spawner = self.spawner.as_ref().ok_or_else(|| LabError::Io {
+            context: "starting a process".into(),
+            source: std::io::Error::other("the lab is stopping"),
+        })?;
+        spawner.spawn(ProcessSpec {
+            component,
+            program: program.to_owned(),
+            args,
+            log: self.layout.log(component),
+        })
+    }
+
+    /// Polls `/readyz`, bootstraps RBAC, starts kube-controller-manager and waits
+    /// for it to create the `default` ServiceAccount.
+    ///
+    /// kube-controller-manager starts only once its permissions exist: started
+    /// earlier, its controllers spend their first seconds in forbidden-and-retry
+    /// loops, which costs more than the second it would gain.
+    async fn wait_ready(
+        &mut self,
+        opts: &LabOptions,
+        t0: Instant,
+        (kcm_program, kcm_args): (PathBuf, Vec<String>),
+    ) -> Result<(), LabError> {
+        let deadline = t0 + opts.ready_timeout;
+        let client = kubeconfig::client(
+            &self.layout.admin_kubeconfig,
+            ClientOptions {
+                user_agent: Some("apidiag-lab/start"),
+                no_retry: true,
+            },
+        )
+        .await?;
+        let mut last: String;
+        loop {
+            self.check_processes()?;
+            let request = http::Request::get("/readyz")
+                .body(Vec::new())
+                .map_err(http_error)?;
+            match client.request_text(request).await {
+                Ok(body) if body.trim() == "ok" => break,
+                Ok(body) => last = body,
+                Err(kube::Error::Api(status)) => last = status.message.clone(),
+                Err(e) => last = e.to_string(),
+            }
+            self.check_deadline(deadline, opts, "kube-apiserver /readyz", &last)?;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.timing.apiserver_ready = t0.elapsed();
+        bootstrap::user(&client).await?;
+        if !opts.controller_manager {
+            return Ok(());
+        }
+        bootstrap::controller_manager(&client).await?;
+        let process = self.spawn("kube-controller-manager", &kcm_program, kcm_args)?;
+        self.processes.push(process);
+
+        let accounts = kube::Api::<ServiceAccount>::namespaced(client.clone(), "default");
+        loop {
+            self.check_processes()?;
+            match accounts.get_opt("default").await {
+                Ok(Some(_)) => return Ok(()),
+                Ok(None) => last = "not created yet".into(),
+                Err(e) => last = e.to_string(),
+            }
+            self.check_deadline(
+                deadline,
+                opts,
+                "the default ServiceAccount (kube-controller-manager)",
+                &last,
+            )?;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn check_processes(&mut self) -> Result<(), LabError> {
+        for process in &mut self.processes {
+            if let Some(status) = process.exit_status() {
+                return Err(process.exited_error(status));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_deadline(
+        &self,
+        deadline: Instant,
+        opts: &LabOptions,
+        what: &str,
+        last: &str,
+    ) -> Result<(), LabError> {
+        if Instant::now() < deadline {
+            return Ok(());
+        }
+        Err(LabError::Timeout {
+            what: what.into(),
+            after: opts.ready_timeout,
+            logs: self.layout.logs.clone(),
+            detail: if last.is_empty() {
+                String::new()
+            } else {
+                format!("; last answer: {}", last.trim())
+            },
+        })
+    }
+
+    /// The API server's URL, `https://127.0.0.1:PORT`.
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    /// The lab's directory (certificates, kubeconfigs, logs, audit log, etcd data).
+    pub fn dir(&self) -> &Path {
+        &self.layout.dir
+    }
+
+    /// The directory with `etcd.log`, `kube-apiserver.log` and
+    /// `kube-controller-manager.log`.
+    pub fn logs_dir(&self) -> &Path {
+        &self.layout.logs
+    }
+
+    /// Kubeconfig of the cluster admin (`lab-admin`, group `system:masters`).
+    pub fn admin_kubeconfig(&self) -> &Path {
+        &self.layout.admin_kubeconfig
+    }
+
+    /// Kubeconfig of `lab-user`: may get/list/create pods and ConfigMaps in
+    /// namespace `team-a` (its default namespace) and nothing else.
+    pub fn user_kubeconfig(&self) -> &Path {
+        &self.layout.user_kubeconfig
+    }
+
+    /// Kubeconfig of `flooder` (group `lab:flooders`), the `flood` scenario's client.
+    pub fn flooder_kubeconfig(&self) -> &Path {
+        &self.layout.flooder_kubeconfig
+    }
+
+    /// The API server's audit log: one JSON event per line, every request at
+    /// Metadata level, written before the response is sent.
+    pub fn audit_log(&self) -> &Path {
+        &self.layout.audit_log
+    }
+
+    /// Whether kube-controller-manager runs in this lab.
+    pub fn has_controller_manager(&self) -> bool {
+        self.controller_manager
+    }
+
+    /// Where start-up time went.
+    pub fn startup(&self) -> StartupTiming {
+        self.timing
+    }
+
+    /// The component name and pid of every process the lab started.
+    pub fn pids(&self) -> Vec<(&'static str, u32)> {
+        self.processes
+            .iter()
+            .map(|p| (p.component, p.pid()))
+            .collect()
+    }
+
+    /// Resident memory (VmRSS) of every process the lab started, by component.
+    pub fn rss_bytes(&self) -> Vec<(&'static str, u64)> {
+        self.processes
+            .iter()
+            .map(|p| (p.component, crate::process::rss_bytes(p.pid()).unwrap_or(0)))
+            .collect()
+    }
+
+    /// A new admin client (its own connection pool, so any tokio runtime may use it).
+    pub async fn admin_client(&self) -> Result<kube::Client, LabError> {
+        kubeconfig::client(self.admin_kubeconfig(), ClientOptions::default()).await
+    }
+
+    /// A new `lab-user` client.
+    pub async fn user_client(&self) -> Result<kube::Client, LabError> {
+        kubeconfig::client(self.user_kubeconfig(), ClientOptions::default()).await
+    }
+
+    /// GETs a path (e.g. `/metrics`, `/version`) as admin and returns the body.
+    pub async fn get_text(&self, path: &str) -> Result<String, LabError> {
+        let request = http::Request::get(path)
+            .body(Vec::new())
+            .map_err(http_error)?;
+        self.admin_client()
+            .await?
+            .request_text(request)
+            .await
+            .map_err(LabError::kube(format!("GET {path}")))
+    }
+
+    /// Applies a scenario through the API as the admin.
+    pub async fn apply(
+        &self,
+        scenario: Scenario,
+        size: ScenarioSize,
+    ) -> Result<ScenarioReport, LabError> {
+        let ctx = ScenarioContext::new(
+            self.admin_kubeconfig(),
+            self.flooder_kubeconfig(),
+            self.controller_manager,
+        )
+        .await?;
+        scenario::apply(&ctx, scenario, &size).await
+    }
+
+    /// Kills every process now (also what `Drop` does).
+    pub fn stop(&mut self) {
+        while let Some(mut process) = self.processes.pop() {
+            process.kill();
+        }
+        self.spawner.take();
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        self.stop();
+        self.dir.take();
+    }
+}
+
+fn http_error(e: http::Error) -> LabError {
+    LabError::io("building a request")(std::io::Error::other(e))
+}
+
+fn write_kubeconfigs(layout: &Layout, server: &str, pki: &Pki) -> Result<(), LabError> {
+    let ca = &pki.ca.pair.cert_pem;
+    let files = [
+        (&layout.admin_kubeconfig, pki::ADMIN, &pki.admin, None),
+        (
+            &layout.user_kubeconfig,
+            pki::USER,
+            &pki.user,
+            Some(bootstrap::USER_NAMESPACE),
+        ),
+        (&layout.flooder_kubeconfig, pki::FLOODER, &pki.flooder, None),
+        (
+            &layout.controller_manager_kubeconfig,
+            pki::CONTROLLER_MANAGER,
+            &pki.controller_manager,
+            None,
+        ),
+    ];
+    for (path, identity, creds, namespace) in files {
+        kubeconfig::write(
+            path,
+            &kubeconfig::render(server, ca, identity.user, creds, namespace),
+        )?;
+    }
+    Ok(())
+}
+
+/// Creates the lab directory and records this process as its owner.
+fn prepare_dir(dir: Option<&Path>) -> Result<LabDir, LabError> {
+    let dir = match dir {
+        Some(path) => {
+            if path.exists() {
+                std::fs::remove_dir_all(path)
+                    .map_err(LabError::io(format!("emptying {}", path.display())))?;
+            }
+            std::fs::create_dir_all(path)
+                .map_err(LabError::io(format!("creating {}", path.display())))?;
+            LabDir::Kept(path.to_owned())
+        }
+        None => {
+            sweep_stale_temp_dirs();
+            LabDir::Temp(
+                tempfile::Builder::new()
+                    .prefix(TEMP_PREFIX)
+                    .tempdir()
+                    .map_err(LabError::io("creating a temporary lab directory"))?,
+            )
+        }
+    };
+    let owner = dir.path().join(OWNER_FILE);
+    pki::write_file(&owner, &std::process::id().to_string(), false)?;
+    Ok(dir)
+}
+
+/// Removes temporary lab directories whose owner process is gone. The shared lab
+/// of a test binary is a static and never dropped, so its directory outlives the
+/// process (its children do not: they die with it); the next lab cleans up.
+fn sweep_stale_temp_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !name.to_string_lossy().starts_with(TEMP_PREFIX) {
+            continue;
+        }
+        let path = entry.path();
+        let owner = std::fs::read_to_string(path.join(OWNER_FILE))
+            .ok()
+            .and_then(|s| s.trim().parse::<u32>().ok());
+        // No owner file yet: a lab being created right now, or junk; leave it.
+        if let Some(pid) = owner
+            && pid != std::process::id()
+            && !crate::process::alive(pid)
+        {
+            let _ = std::fs::remove_dir_all(&path);
+        }
+    }
+}
+
+/// The lab shared by all tests of one test binary, started on first use.
+///
+/// It is started from a dedicated thread with its own runtime, so it does not
+/// depend on any one test's runtime, and it is never dropped: its processes die
+/// with the test binary (`PR_SET_PDEATHSIG`). Tests that change cluster-wide state
+/// (webhooks, APF, APIServices) should use [`Lab::start`] instead.
+///
+/// # Panics
+/// If the lab cannot start; every test using it then fails with the reason.
+pub fn shared() -> &'static Lab {
+    static SHARED: OnceLock<Result<Lab, String>> = OnceLock::new();
+    let result = SHARED.get_or_init(|| {
+        let started = std::thread::Builder::new()
+            .name("apidiag-lab-shared".into())
+            .spawn(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| format!("cannot build a tokio runtime: {e}"))?;
+                runtime
+                    .block_on(Lab::start(LabOptions::default()))
+                    .map_err(|e| e.to_string())
+            })
+            .map_err(|e| format!("cannot start a thread: {e}"))
+            .and_then(|t| {
+                t.join()
+                    .map_err(|_| "the start-up thread panicked".to_string())
+            });
+        started.and_then(|r| r)
+    });
+    match result {
+        Ok(lab) => lab,
+        Err(message) => panic!("{}", LabError::Shared(message.clone())),
+    }
+}
