@@ -58,11 +58,7 @@ fn guard_story_on_a_real_api_server() {
         .expect("the lab starts");
     let admin = lab.admin_kubeconfig();
     let sandbox = Sandbox::new();
-    let guard = |args: &[&str]| {
-        let mut cmd = sandbox.cmd("kubectl-apidiag-guard");
-        cmd.arg("--kubeconfig").arg(admin).args(args);
-        cmd.output().unwrap()
-    };
+    let guard = |args: &[&str]| sandbox.run("kubectl-apidiag-guard", admin, args);
     let code = |output: &std::process::Output| output.status.code().unwrap_or(-1);
     let stderr =
         |output: &std::process::Output| String::from_utf8_lossy(&output.stderr).into_owned();
@@ -232,13 +228,7 @@ fn guard_story_on_a_real_api_server() {
     );
 
     // undo restores both objects from the bundle.
-    let undo = sandbox
-        .cmd("kubectl-apidiag")
-        .arg("--kubeconfig")
-        .arg(admin)
-        .args(["undo", "--yes"])
-        .output()
-        .unwrap();
+    let undo = sandbox.run("kubectl-apidiag", admin, &["undo", "--yes"]);
     assert_eq!(code(&undo), 0, "{}", stderr(&undo));
     assert_eq!(
         label(&kubectl_get(&sandbox, admin, "flowschema").unwrap()),
@@ -297,15 +287,8 @@ fn guard_story_on_a_real_api_server() {
 
     // undo re-creates both, as they were just before the delete.
     let newest = sandbox.bundles().last().cloned().unwrap();
-    let undo = sandbox
-        .cmd("kubectl-apidiag")
-        .arg("--kubeconfig")
-        .arg(admin)
-        .arg("undo")
-        .arg(&newest)
-        .arg("--yes")
-        .output()
-        .unwrap();
+    let newest_name = newest.to_str().unwrap();
+    let undo = sandbox.run("kubectl-apidiag", admin, &["undo", newest_name, "--yes"]);
     assert_eq!(code(&undo), 0, "{}", stderr(&undo));
     let pl = kubectl_get(&sandbox, admin, "prioritylevelconfiguration").expect("re-created");
     assert_eq!(shares(&pl), 40);
@@ -320,15 +303,7 @@ fn guard_story_on_a_real_api_server() {
     assert_eq!(code(&back), 2, "{}", stderr(&back));
 
     // Undoing the same bundle again finds nothing to do.
-    let again = sandbox
-        .cmd("kubectl-apidiag")
-        .arg("--kubeconfig")
-        .arg(admin)
-        .arg("undo")
-        .arg(&newest)
-        .arg("--yes")
-        .output()
-        .unwrap();
+    let again = sandbox.run("kubectl-apidiag", admin, &["undo", newest_name, "--yes"]);
     assert_eq!(code(&again), 0, "{}", stderr(&again));
     assert!(
         stderr(&again).contains("nothing to do"),

@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use apidiag_test::scripted::{Reply, ScriptedServer};
-use apidiag_test::{Sandbox, findings, json_report};
+use apidiag_test::{Sandbox, assert_code, findings, json_report};
 use serde_json::json;
 
 const GUARD_FS: &str =
@@ -57,20 +57,9 @@ fn a_429_with_retry_after_mid_run_is_honoured_and_counted() {
     let sandbox = Sandbox::new();
     let kubeconfig = server.kubeconfig(sandbox.home());
     let started = Instant::now();
-    let output = sandbox
-        .cmd("kubectl-apidiag-guard")
-        .arg("--kubeconfig")
-        .arg(&kubeconfig)
-        .args(["-o", "json"])
-        .output()
-        .unwrap();
+    let output = sandbox.run("kubectl-apidiag-guard", &kubeconfig, &["-o", "json"]);
     let elapsed = started.elapsed();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_code(&output, 0);
     assert!(
         server.unexpected().is_empty(),
         "unexpected: {:?}",
@@ -124,19 +113,8 @@ fn a_read_that_fails_with_500_or_a_cut_connection_is_retried() {
     ]);
     let sandbox = Sandbox::new();
     let kubeconfig = server.kubeconfig(sandbox.home());
-    let output = sandbox
-        .cmd("kubectl-apidiag-guard")
-        .arg("--kubeconfig")
-        .arg(&kubeconfig)
-        .args(["-o", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = sandbox.run("kubectl-apidiag-guard", &kubeconfig, &["-o", "json"]);
+    assert_code(&output, 0);
     assert!(
         server.unused().is_empty(),
         "never asked: {:?}",
@@ -161,12 +139,7 @@ fn a_server_that_keeps_throttling_ends_in_could_not_check() {
     let server = ScriptedServer::start(script);
     let sandbox = Sandbox::new();
     let kubeconfig = server.kubeconfig(sandbox.home());
-    let output = sandbox
-        .cmd("kubectl-apidiag-guard")
-        .arg("--kubeconfig")
-        .arg(&kubeconfig)
-        .output()
-        .unwrap();
+    let output = sandbox.run("kubectl-apidiag-guard", &kubeconfig, &[]);
     assert_eq!(output.status.code(), Some(3));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("kept throttling"), "{stdout}");

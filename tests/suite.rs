@@ -8,25 +8,14 @@
 use std::os::unix::fs::symlink;
 use std::path::Path;
 
-use apidiag_test::{Sandbox, binary, findings, json_report, lab};
+use apidiag_test::{Sandbox, assert_code, binary, findings, json_report, lab};
 
 #[test]
 fn every_check_on_a_healthy_lab_finds_nothing() {
     let lab = lab();
     let sandbox = Sandbox::new();
-    let output = sandbox
-        .cmd("kubectl-apidiag")
-        .arg("--kubeconfig")
-        .arg(lab.admin_kubeconfig())
-        .args(["-o", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = sandbox.run("kubectl-apidiag", lab.admin_kubeconfig(), &["-o", "json"]);
+    assert_code(&output, 0);
     let report = json_report(&output.stdout);
     for check in report["checks"].as_array().unwrap() {
         assert_eq!(check["status"]["state"], "complete", "{check:#}");
@@ -77,12 +66,7 @@ fn kubectl_apidiag_guard(path: &Path) -> std::process::Output {
 fn kubectl_runs_the_guard_when_the_sibling_is_on_path() {
     let dir = plugin_dir(&["kubectl-apidiag", "kubectl-apidiag-guard"]);
     let output = kubectl_apidiag_guard(dir.path());
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_code(&output, 0);
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(
         text.contains("── guard") && text.contains("[guard.applied]"),
@@ -95,12 +79,7 @@ fn kubectl_runs_the_guard_through_kubectl_apidiag_in_the_krew_layout() {
     // krew links only kubectl-apidiag; the sibling sits next to the link's target.
     let dir = plugin_dir(&["kubectl-apidiag"]);
     let output = kubectl_apidiag_guard(dir.path());
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_code(&output, 0);
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(
         text.contains("── guard") && text.contains("[guard.applied]"),
@@ -115,12 +94,7 @@ fn kubectl_runs_the_guard_through_kubectl_apidiag_in_the_krew_layout() {
         .arg(lab().admin_kubeconfig())
         .output()
         .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_code(&output, 0);
     assert_eq!(json_report(&output.stdout)["checks"][0]["check"], "guard");
 }
 
@@ -152,12 +126,7 @@ fn a_user_without_permission_gets_could_not_check() {
         .args(["-o", "json"])
         .output()
         .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_code(&output, 3);
     let report = json_report(&output.stdout);
     let status = &report["checks"][0]["status"];
     assert_eq!(status["state"], "couldNotCheck", "{report:#}");
@@ -311,12 +280,7 @@ fn exec_credential_plugins_work() {
         .args(["-o", "json"])
         .output()
         .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_code(&output, 0);
     assert_eq!(json_report(&output.stdout)["server"]["version"], "v1.37.1");
 }
 
@@ -349,12 +313,7 @@ fn merged_kubeconfig_files_and_context_selection_work_like_kubectl() {
         .args(["--context", &admin_context, "-o", "json"])
         .output()
         .unwrap();
-    assert_eq!(
-        as_admin.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&as_admin.stderr)
-    );
+    assert_code(&as_admin, 0);
     assert_eq!(
         json_report(&as_admin.stdout)["server"]["context"],
         admin_context.as_str()

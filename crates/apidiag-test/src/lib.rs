@@ -96,6 +96,16 @@ impl Sandbox {
         cmd
     }
 
+    /// Runs a built binary against a cluster: `binary --kubeconfig FILE args…`.
+    pub fn run(&self, binary_name: &str, kubeconfig: &Path, args: &[&str]) -> std::process::Output {
+        self.cmd(binary_name)
+            .arg("--kubeconfig")
+            .arg(kubeconfig)
+            .args(args)
+            .output()
+            .expect("the binary runs")
+    }
+
     /// The bundles written so far, oldest first.
     pub fn bundles(&self) -> Vec<PathBuf> {
         let mut bundles: Vec<PathBuf> = std::fs::read_dir(self.backups())
@@ -104,6 +114,18 @@ impl Sandbox {
         bundles.sort();
         bundles
     }
+}
+
+/// Asserts an exit code, showing both streams when it is not the expected one.
+#[track_caller]
+pub fn assert_code(output: &std::process::Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 /// Parses a report printed with `-o json`.
