@@ -97,7 +97,8 @@ impl ApiError {
 pub struct Cost {
     /// HTTP requests sent, retries included.
     pub requests: u64,
-    /// Response body bytes received.
+    /// Response body bytes received, after gzip decompression (the server compresses
+    /// answers above 128 KiB, so the wire carries less).
     pub bytes_received: u64,
     /// Request body bytes sent.
     pub bytes_sent: u64,
@@ -725,11 +726,22 @@ pub struct ListSummary {
 }
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
 struct Page<T> {
     #[serde(default)]
     metadata: ListMeta,
-    #[serde(default = "Vec::new")]
+    /// An empty `PartialObjectMetadataList` comes as `"items": null` (a Go nil
+    /// slice), not `[]`.
+    #[serde(default = "Vec::new", deserialize_with = "null_as_empty")]
     items: Vec<T>,
+}
+
+fn null_as_empty<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 /// An item of a metadata-only list.
@@ -878,6 +890,20 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn an_empty_metadata_list_has_null_items() {
+        // Regression: kube-apiserver 1.37 answers an empty PartialObjectMetadataList
+        // with `"items":null`, which failed to decode.
+        let page: Page<PartialObjectMetadata> = decode(
+            "/api/v1/pods",
+            br#"{"kind":"PartialObjectMetadataList","apiVersion":"meta.k8s.io/v1","metadata":{"resourceVersion":"7"},"items":null}"#,
+        )
+        .unwrap();
+        assert!(page.items.is_empty());
+        let page: Page<PartialObjectMetadata> = decode("/x", br#"{"metadata":{}}"#).unwrap();
+        assert!(page.items.is_empty());
     }
 
     #[tokio::test(start_paused = true)]

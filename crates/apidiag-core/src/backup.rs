@@ -385,8 +385,8 @@ impl JournalWriter {
     pub const SYNC_EVERY: usize = 500;
 
     pub fn record(&mut self, entry: &JournalEntry) -> Result<(), BackupError> {
-        let mut line = serde_json::to_vec(entry)
-            .map_err(|e| self.write_error(std::io::Error::other(e)))?;
+        let mut line =
+            serde_json::to_vec(entry).map_err(|e| self.write_error(std::io::Error::other(e)))?;
         line.push(b'\n');
         self.file
             .write_all(&line)
@@ -454,8 +454,14 @@ impl Staging {
             .mode(0o700)
             .create(root)
             .map_err(write_error(root))?;
-        let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
-        let base = format!(".staging-{stamp}-{}-{}", plan_id.replace(['.', '/'], "-"), std::process::id());
+        let stamp = jiff::Timestamp::now()
+            .strftime("%Y%m%dT%H%M%SZ")
+            .to_string();
+        let base = format!(
+            ".staging-{stamp}-{}-{}",
+            plan_id.replace(['.', '/'], "-"),
+            std::process::id()
+        );
         let dir = root.join(base);
         fs::DirBuilder::new()
             .recursive(true)
@@ -515,7 +521,9 @@ impl Staging {
                 let _ = handle.sync_all();
             }
         }
-        let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
+        let stamp = jiff::Timestamp::now()
+            .strftime("%Y%m%dT%H%M%SZ")
+            .to_string();
         let base = format!("{stamp}-{}", manifest.plan_id.replace(['.', '/'], "-"));
         let mut target = self.root.join(&base);
         let mut n = 1;
@@ -557,6 +565,10 @@ pub fn list(root: &Path) -> Result<Vec<(Bundle, Manifest)>, BackupError> {
     };
     let mut bundles = Vec::new();
     for entry in entries.flatten() {
+        // `.staging-*`: a bulk fix still deciding; not a bundle (yet).
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
         let bundle = Bundle { dir: entry.path() };
         if let Ok(manifest) = bundle.manifest() {
             bundles.push((bundle, manifest));
@@ -689,6 +701,102 @@ mod tests {
         bundle.record_restore(None).unwrap();
         assert!(bundle.restored());
         assert!(Bundle::latest_to_undo(root.path()).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_staged_bundle_is_invisible_until_committed_and_gone_if_dropped() {
+        let root = tempfile::tempdir().unwrap();
+        let object = |name: &str| json!({"metadata": {"name": name, "namespace": "n", "uid": name}, "data": {"k": "v"}});
+        {
+            let mut staging = Staging::create(root.path(), "etcd.completed-jobs").unwrap();
+            staging.write_page(&[&object("a")]).unwrap();
+            assert!(
+                list(root.path()).unwrap().is_empty(),
+                "staging is not a bundle"
+            );
+        }
+        assert_eq!(
+            fs::read_dir(root.path()).unwrap().count(),
+            0,
+            "dropped uncommitted: removed"
+        );
+
+        let mut staging = Staging::create(root.path(), "etcd.completed-jobs").unwrap();
+        let (a, b, c) = (object("a"), object("b"), object("c"));
+        let first = staging.write_page(&[&a, &b]).unwrap();
+        let second = staging.write_page(&[&c]).unwrap();
+        assert_eq!(
+            first[1],
+            StagedObject {
+                file: "objects/p00000.jsonl".into(),
+                line: 1
+            }
+        );
+        assert_eq!(
+            second[0],
+            StagedObject {
+                file: "objects/p00001.jsonl".into(),
+                line: 0
+            }
+        );
+        let resource = crate::object::ResourceType::new("", "v1", "configmaps", "ConfigMap", true);
+        let operations = [(&a, &first[0]), (&b, &first[1]), (&c, &second[0])]
+            .iter()
+            .enumerate()
+            .map(|(index, (o, at))| ManifestOperation {
+                index,
+                operation: Operation {
+                    target: ObjectRef::of(&resource, o),
+                    action: Action::Delete { propagation: None },
+                    before: None,
+                },
+                object_file: Some(at.file.clone()),
+                object_line: Some(at.line),
+            })
+            .collect();
+        let bundle = staging
+            .commit(&Manifest {
+                schema: BUNDLE_SCHEMA.into(),
+                created: "t".into(),
+                check: "etcd".into(),
+                plan_id: "etcd.completed-jobs".into(),
+                title: "t".into(),
+                server: "s".into(),
+                context: None,
+                operations,
+            })
+            .unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&bundle.dir.join("objects/p00000.jsonl")), 0o600);
+        let manifest = bundle.manifest().unwrap();
+        let mut cache = PageCache::default();
+        let names: Vec<String> = manifest
+            .operations
+            .iter()
+            .map(|op| {
+                bundle.object_cached(op, &mut cache).unwrap().unwrap()["metadata"]["name"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        assert_eq!(list(root.path()).unwrap().len(), 1);
+
+        let mut journal = bundle.journal_writer().unwrap();
+        for index in 0..3 {
+            journal
+                .record(&JournalEntry {
+                    index,
+                    outcome: OperationOutcome::Done,
+                    message: String::new(),
+                    uid: None,
+                    at: "t".into(),
+                })
+                .unwrap();
+        }
+        journal.finish().unwrap();
+        assert_eq!(bundle.journal().unwrap().len(), 3);
     }
 
     #[test]

@@ -252,6 +252,70 @@ pub fn for_recreate(object: &Value) -> Value {
     copy
 }
 
+/// Labels the API server generates for a Job's pods from the Job's UID and name;
+/// a re-created Job gets a new UID, so old values would contradict its selector.
+const GENERATED_JOB_LABELS: [&str; 4] = [
+    "controller-uid",
+    "batch.kubernetes.io/controller-uid",
+    "job-name",
+    "batch.kubernetes.io/job-name",
+];
+
+/// How to re-create a finished Job without running it again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FinishedJob {
+    /// The Job to create: suspended, without the generated selector and labels.
+    pub object: Value,
+    /// The saved status, to write through the `status` subresource.
+    pub status: Value,
+    /// The patch that unsuspends it afterwards, if it was not suspended before.
+    pub resume: Option<Value>,
+}
+
+/// A Job is finished when it has a `Complete` or `Failed` condition that is true.
+pub fn job_is_finished(job: &Value) -> bool {
+    job["status"]["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|c| matches!(c["type"].as_str(), Some("Complete" | "Failed")) && c["status"] == "True")
+}
+
+/// The create (and follow-ups) that bring a deleted, finished Job back as it was:
+/// the API server rejects a selector it did not generate (unless
+/// `spec.manualSelector`), and a Job created without its status would run again,
+/// so it is created suspended and its status is written back before it is
+/// unsuspended; the job controller leaves a finished Job alone. `None` when the
+/// Job had not finished.
+pub fn finished_job_for_recreate(saved: &Value) -> Option<FinishedJob> {
+    if !job_is_finished(saved) {
+        return None;
+    }
+    let mut object = for_recreate(saved);
+    let manual = object["spec"]["manualSelector"].as_bool() == Some(true);
+    let was_suspended = object["spec"]["suspend"].as_bool() == Some(true);
+    if let Some(spec) = object.get_mut("spec").and_then(Value::as_object_mut) {
+        if !manual {
+            spec.remove("selector");
+        }
+        spec.insert("suspend".into(), Value::Bool(true));
+    }
+    if !manual
+        && let Some(labels) = object
+            .pointer_mut("/spec/template/metadata/labels")
+            .and_then(Value::as_object_mut)
+    {
+        for label in GENERATED_JOB_LABELS {
+            labels.remove(label);
+        }
+    }
+    Some(FinishedJob {
+        object,
+        status: saved["status"].clone(),
+        resume: (!was_suspended).then(|| serde_json::json!({"spec": {"suspend": false}})),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

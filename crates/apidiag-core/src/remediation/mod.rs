@@ -12,6 +12,7 @@
 //!    changed since the preview is skipped and reported, never overwritten blindly.
 //!    Each outcome is journalled as it happens; Ctrl-C stops scheduling new work.
 
+pub mod stream;
 pub mod undo;
 
 use std::io::IsTerminal;
@@ -82,7 +83,17 @@ pub enum Action {
         propagation: Option<String>,
     },
     /// Create this object in the target's collection.
-    Create { object: Value },
+    Create {
+        object: Value,
+        /// Written through the `status` subresource right after the create (undo of
+        /// a finished Job: its completion, so it is not run again).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<Value>,
+        /// A merge patch applied after the status, e.g. `{"spec":{"suspend":false}}`
+        /// for a Job created suspended so that nothing ran before its status was back.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        resume: Option<Value>,
+    },
 }
 
 impl Action {
@@ -229,14 +240,14 @@ pub struct Session<'a> {
 
 /// How consent is obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Consent {
+pub(crate) enum Consent {
     DryRun,
     Yes,
     Ask,
     NoTerminal,
 }
 
-fn consent(args: &RemediationArgs) -> Consent {
+pub(crate) fn consent(args: &RemediationArgs) -> Consent {
     if args.dry_run {
         Consent::DryRun
     } else if args.yes {
@@ -374,11 +385,11 @@ pub async fn execute(
     Ok(result)
 }
 
-fn first_line(text: &str) -> &str {
+pub(crate) fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or("")
 }
 
-fn ask(question: &str) -> Result<bool, RemediationError> {
+pub(crate) fn ask(question: &str) -> Result<bool, RemediationError> {
     dialoguer::Confirm::new()
         .with_prompt(question)
         .default(false)
@@ -426,7 +437,7 @@ pub fn preview(plan: &Plan, palette: Palette) -> String {
                 );
             }
         }
-        if let Action::Create { object } = &op.action
+        if let Action::Create { object, .. } = &op.action
             && let Ok(yaml) = serde_saphyr::to_string(object)
         {
             for line in yaml.lines() {
@@ -460,12 +471,16 @@ async fn dry_run(session: &Session<'_>, plan: &Plan) -> Vec<(usize, ApiError)> {
 }
 
 /// What a sent operation returned that the journal needs.
-struct SentOutcome {
-    uid: Option<String>,
+pub(crate) struct SentOutcome {
+    pub(crate) uid: Option<String>,
 }
 
 /// Sends one operation with its preconditions.
-async fn send(api: &ApiClient, op: &Operation, dry_run: bool) -> Result<SentOutcome, ApiError> {
+pub(crate) async fn send(
+    api: &ApiClient,
+    op: &Operation,
+    dry_run: bool,
+) -> Result<SentOutcome, ApiError> {
     let target = &op.target;
     match &op.action {
         Action::Patch { patch } => {
@@ -497,14 +512,50 @@ async fn send(api: &ApiClient, op: &Operation, dry_run: bool) -> Result<SentOutc
             api.delete(&target.path(), &options, dry_run).await?;
             Ok(SentOutcome { uid: None })
         }
-        Action::Create { object } => {
+        Action::Create {
+            object,
+            status,
+            resume,
+        } => {
             let created = api
                 .create(&target.collection_path(), object, dry_run)
                 .await?;
-            Ok(SentOutcome {
-                uid: created["metadata"]["uid"].as_str().map(str::to_string),
-            })
+            let uid = created["metadata"]["uid"].as_str().map(str::to_string);
+            // A dry-run create stores nothing, so there is no status to write yet.
+            if !dry_run {
+                let name = created["metadata"]["name"].as_str().unwrap_or(&target.name);
+                let path = target
+                    .resource
+                    .object_path(target.namespace.as_deref(), name);
+                if let Some(status) = status {
+                    // No resourceVersion precondition: the controller may already have
+                    // written the status of the new object; ours replaces it.
+                    api.merge_patch(&format!("{path}/status"), &json!({"status": status}), false)
+                        .await
+                        .map_err(|e| after_create(&path, "restoring its status", e))?;
+                }
+                if let Some(resume) = resume {
+                    api.merge_patch(&path, resume, false)
+                        .await
+                        .map_err(|e| after_create(&path, "resuming it", e))?;
+                }
+            }
+            Ok(SentOutcome { uid })
         }
+    }
+}
+
+/// An error in a step after a successful create: the object exists (suspended, for
+/// a Job), which the message must say so nobody creates it twice.
+fn after_create(path: &str, step: &str, error: ApiError) -> ApiError {
+    ApiError::Status {
+        request: format!("PATCH {path}"),
+        code: 0,
+        reason: "CreatedButIncomplete".into(),
+        message: format!(
+            "created, but {step} failed ({}); the object was left as created",
+            first_line(&error.to_string())
+        ),
     }
 }
 

@@ -4,7 +4,11 @@
 //! undo can be undone. For each operation the bundle says was done, or may have
 //! been done (a run interrupted between the change and its journal line):
 //! - a delete becomes a create of the saved object, without server-set fields;
-//!   an object that exists again is left alone;
+//!   an object that exists again is left alone. A finished Job is re-created
+//!   suspended (so it cannot run again), without its generated selector, then its
+//!   saved status (Complete, completion time, succeeded) is written through the
+//!   `status` subresource and it is unsuspended if it was not suspended before;
+//!   its Pods, deleted with it by background propagation, are not restored;
 //! - a patch becomes the inverse merge patch, applied only while the object still
 //!   carries what the patch set (so later changes by others are not reverted);
 //! - a create becomes a delete of exactly the created object (by UID).
@@ -12,8 +16,12 @@
 use serde_json::Value;
 
 use crate::api::ApiClient;
+use crate::backup::PageCache;
 use crate::backup::{BackupError, Bundle, OperationOutcome};
-use crate::object::{ObjectRef, apply_merge_patch, for_recreate, inverse_merge_patch};
+use crate::object::{
+    ObjectRef, ResourceType, apply_merge_patch, finished_job_for_recreate, for_recreate,
+    inverse_merge_patch,
+};
 use crate::remediation::{Action, Operation, Plan};
 
 /// Why a bundle cannot be undone.
@@ -51,6 +59,7 @@ pub async fn plan(api: &ApiClient, bundle: &Bundle) -> Result<(Plan, Vec<UndoNot
     let journal = bundle.journal()?;
     let mut operations = Vec::new();
     let mut notes = Vec::new();
+    let mut cache = PageCache::default();
     for entry in &manifest.operations {
         let target = &entry.operation.target;
         let outcome = journal.get(&entry.index).map(|j| j.outcome);
@@ -66,7 +75,7 @@ pub async fn plan(api: &ApiClient, bundle: &Bundle) -> Result<(Plan, Vec<UndoNot
         }
         match &entry.operation.action {
             Action::Delete { .. } => {
-                let Some(saved) = bundle.object(entry)? else {
+                let Some(saved) = bundle.object_cached(entry, &mut cache)? else {
                     notes.push(UndoNote {
                         target: target.display(),
                         note: "no saved object in the bundle".into(),
@@ -89,15 +98,13 @@ pub async fn plan(api: &ApiClient, bundle: &Bundle) -> Result<(Plan, Vec<UndoNot
                 create_target.uid = None;
                 create_target.resource_version = None;
                 operations.push(Operation {
+                    action: recreate(&target.resource, &saved),
                     target: create_target,
-                    action: Action::Create {
-                        object: for_recreate(&saved),
-                    },
                     before: None,
                 });
             }
             Action::Patch { patch } => {
-                let Some(saved) = bundle.object(entry)? else {
+                let Some(saved) = bundle.object_cached(entry, &mut cache)? else {
                     notes.push(UndoNote {
                         target: target.display(),
                         note: "no saved object in the bundle".into(),
@@ -150,15 +157,46 @@ pub async fn plan(api: &ApiClient, bundle: &Bundle) -> Result<(Plan, Vec<UndoNot
             }
         }
     }
+    let restores_jobs = operations.iter().any(|op| {
+        matches!(
+            &op.action,
+            Action::Create {
+                status: Some(_),
+                ..
+            }
+        )
+    });
     let plan = Plan {
         check: manifest.check.clone(),
         id: format!("undo.{}", manifest.plan_id),
         title: format!("restore {} ({})", bundle.name(), manifest.title),
-        warning: None,
+        warning: restores_jobs.then(|| {
+            "finished Jobs are re-created suspended, their saved status (Complete, completion time) is written back, then they are unsuspended: they do not run again. They get new UIDs; their Pods were deleted with them and are not restored".to_string()
+        }),
         acknowledgements: Vec::new(),
         operations,
     };
     Ok((plan, notes))
+}
+
+/// The create that restores a deleted object. A finished Job needs more than its
+/// manifest: re-created bare it would run again.
+fn recreate(resource: &ResourceType, saved: &Value) -> Action {
+    if resource.group == "batch"
+        && resource.plural == "jobs"
+        && let Some(job) = finished_job_for_recreate(saved)
+    {
+        return Action::Create {
+            object: job.object,
+            status: Some(job.status),
+            resume: job.resume,
+        };
+    }
+    Action::Create {
+        object: for_recreate(saved),
+        status: None,
+        resume: None,
+    }
 }
 
 /// Whether `current` still holds every value `patch` set.
@@ -178,6 +216,41 @@ fn normalise(server: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_finished_job_is_restored_suspended_with_its_status() {
+        let jobs = ResourceType::new("batch", "v1", "jobs", "Job", true);
+        let saved = json!({"apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": "j", "namespace": "n", "uid": "u"},
+            "spec": {"suspend": false, "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": "u"}},
+                     "template": {"metadata": {"labels": {"app": "a", "controller-uid": "u", "batch.kubernetes.io/controller-uid": "u", "job-name": "j", "batch.kubernetes.io/job-name": "j"}}}},
+            "status": {"succeeded": 1, "conditions": [{"type": "Complete", "status": "True"}]}});
+        match recreate(&jobs, &saved) {
+            Action::Create {
+                object,
+                status,
+                resume,
+            } => {
+                assert_eq!(object["spec"]["suspend"], true);
+                assert!(object["spec"].get("selector").is_none());
+                assert_eq!(
+                    object["spec"]["template"]["metadata"]["labels"],
+                    json!({"app": "a"})
+                );
+                assert!(object.get("status").is_none());
+                assert_eq!(status.unwrap()["succeeded"], 1);
+                assert_eq!(resume, Some(json!({"spec": {"suspend": false}})));
+            }
+            other => panic!("{other:?}"),
+        }
+        // A Job that had not finished is restored as it was (it was never ours to stop).
+        let mut running = saved.clone();
+        running["status"] = json!({"active": 1});
+        assert!(matches!(
+            recreate(&jobs, &running),
+            Action::Create { status: None, .. }
+        ));
+    }
 
     #[test]
     fn carries_ignores_the_precondition() {

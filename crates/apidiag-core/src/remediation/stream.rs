@@ -1,0 +1,795 @@
+//! Bulk deletes: the same guided flow as [`super::execute`], for plans too big to
+//! hold in memory (20,000 completed Jobs).
+//!
+//! [`super::Plan`] keeps every object it will change, and its bundle is written in
+//! one go before acting. For a bulk delete that costs hundreds of MiB, so here the
+//! order is kept but the objects stream:
+//! 1. the candidates are listed page by page as full objects (server-side field
+//!    selector), each is re-checked ([`BulkDelete::select`]), and each page of
+//!    selected objects is written to a staging bundle and synced at once; memory
+//!    keeps only references (namespace, name, UID, resourceVersion);
+//! 2. the preview shows counts per namespace and a sample, from exactly the
+//!    objects that were backed up: anything created after it is never touched;
+//! 3. the server dry run sends one delete per namespace (RBAC and admission are
+//!    decided per namespace; 20,000 dry runs would double the load);
+//! 4. consent as in [`super::execute`]; without it the staging bundle is removed;
+//! 5. the staging bundle is committed (renamed into place, synced), then the
+//!    deletes run with the UID and resourceVersion seen in step 1 as
+//!    preconditions, so an object changed since is skipped and reported. Every
+//!    object was on disk before the first delete was sent.
+//!
+//! Deletes run with bounded, adaptive concurrency ([`Pacer`]): it starts at
+//! [`Pacing::start`], halves on a 429 (the client also holds every request for
+//! Retry-After) or when latency climbs well above what it was, and grows by one
+//! after each window of calm answers, up to [`Pacing::max`]. When the rate cap
+//! ([`BulkDelete::qps`]) is what binds, the measured latency includes the wait for
+//! the client's own token bucket, so the pacer holds instead of backing off. The journal is
+//! written in batches; Ctrl-C stops scheduling, and running the same fix again
+//! recomputes what is left from the server, which is how an interrupted cleanup
+//! resumes.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::Value;
+
+use super::{
+    Acknowledgement, Action, Consent, Operation, OperationResult, RemediationError,
+    RemediationResult, RemediationState, Session, ask, consent, first_line, send,
+};
+use crate::api::{ApiError, ListQuery};
+use crate::backup::{
+    BUNDLE_SCHEMA, JournalEntry, Manifest, ManifestOperation, OperationOutcome, Staging,
+};
+use crate::object::{ObjectRef, ResourceType};
+
+/// How many deletes may be in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pacing {
+    pub start: usize,
+    pub max: usize,
+}
+
+impl Default for Pacing {
+    fn default() -> Self {
+        Pacing { start: 8, max: 32 }
+    }
+}
+
+/// A bulk delete: what to list, what to keep, how to delete.
+pub struct BulkDelete<'a> {
+    pub check: String,
+    /// Stable id, e.g. `etcd.completed-jobs`.
+    pub id: String,
+    pub title: String,
+    pub warning: Option<String>,
+    /// Shown with the preview, e.g. what the backup does not hold.
+    pub notes: Vec<String>,
+    pub acknowledgements: Vec<Acknowledgement>,
+    /// The kind shown in the preview (`Job`, `Pod`, `Helm revision`).
+    pub noun: String,
+    /// `Background` for Jobs, so their Pods go too.
+    pub propagation: Option<String>,
+    /// Where the candidates are listed: collections with server-side selectors.
+    pub sources: Vec<Source>,
+    /// The per-object re-check on the full object: `Err(reason)` leaves it alone.
+    pub select: &'a (dyn Fn(&Value) -> Result<(), String> + Sync),
+    pub pacing: Pacing,
+    /// Requests per second while deleting (the diagnosis keeps `--qps`).
+    pub qps: f64,
+}
+
+/// One collection to list candidates from.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub resource: ResourceType,
+    /// A collection path (all namespaces, or one).
+    pub path: String,
+    pub query: ListQuery,
+}
+
+/// One selected object and where its backup is.
+struct Staged {
+    target: ObjectRef,
+    file: String,
+    line: usize,
+}
+
+/// Runs a bulk delete through listing and backup, preview, sampled dry run,
+/// consent and the paced deletes.
+pub async fn execute(
+    session: &Session<'_>,
+    bulk: BulkDelete<'_>,
+) -> Result<RemediationResult, RemediationError> {
+    let palette = session.palette;
+    let mut staging = Staging::create(&session.backup_root, &bulk.id)?;
+    let (staged, left_alone) = match stage(session, &bulk, &mut staging).await {
+        Ok(found) => found,
+        Err(StageError::Api(error)) => {
+            let reason = format!(
+                "could not list the objects to delete: {}",
+                first_line(&error.to_string())
+            );
+            eprintln!("{reason}");
+            return Ok(result(
+                &bulk,
+                RemediationState::Failed { reason },
+                Vec::new(),
+                None,
+            ));
+        }
+        Err(StageError::Backup(error)) => return Err(error.into()),
+    };
+
+    eprint!("{}", preview(&bulk, &staged, &left_alone, palette));
+    let not_run = |staged: &[Staged]| -> Vec<OperationResult> {
+        staged
+            .iter()
+            .map(|s| OperationResult {
+                target: s.target.display(),
+                action: "delete".into(),
+                outcome: "not-run".into(),
+                message: String::new(),
+            })
+            .collect()
+    };
+    if staged.is_empty() {
+        eprintln!("nothing to do");
+        return Ok(result(&bulk, RemediationState::Applied, Vec::new(), None));
+    }
+
+    // One dry run per namespace: the verdicts that can differ between objects of
+    // one kind (RBAC, namespaced admission) differ by namespace.
+    let mut sample: BTreeMap<Option<String>, &Staged> = BTreeMap::new();
+    for s in &staged {
+        sample.entry(s.target.namespace.clone()).or_insert(s);
+    }
+    let mut refused = Vec::new();
+    for s in sample.values() {
+        if let Err(error) = send(session.api, &operation(&bulk, &s.target), true).await
+            && !error.is_not_found()
+        {
+            refused.push((s.target.display(), error));
+        }
+    }
+    if refused.is_empty() {
+        eprintln!(
+            "server dry run: {} sampled delete{} (one per namespace) accepted",
+            sample.len(),
+            if sample.len() == 1 { "" } else { "s" }
+        );
+    } else {
+        eprintln!(
+            "server dry run: {} of {} sampled deletes (one per namespace) refused:",
+            refused.len(),
+            sample.len()
+        );
+        for (target, error) in refused.iter().take(10) {
+            eprintln!("  {target}: {}", first_line(&error.to_string()));
+        }
+        if refused.len() == sample.len() {
+            let reason = format!(
+                "the server refused the dry run in every namespace ({})",
+                first_line(&refused[0].1.to_string())
+            );
+            return Ok(result(
+                &bulk,
+                RemediationState::Failed { reason },
+                not_run(&staged),
+                None,
+            ));
+        }
+    }
+
+    let mut acknowledgements = bulk.acknowledgements.clone();
+    match consent(session.args) {
+        Consent::DryRun => {
+            eprintln!("--dry-run: stopping before any change");
+            return Ok(result(
+                &bulk,
+                RemediationState::DryRun,
+                not_run(&staged),
+                None,
+            ));
+        }
+        Consent::NoTerminal => {
+            let reason = "no terminal to ask on and no --yes; nothing was changed".to_string();
+            eprintln!("{reason}\nhint: re-run with --yes to apply, or --dry-run to preview only");
+            return Ok(result(
+                &bulk,
+                RemediationState::Skipped { reason },
+                not_run(&staged),
+                None,
+            ));
+        }
+        Consent::Yes => {
+            if let Some(missing) = acknowledgements.iter().find(|a| !a.given) {
+                let reason = format!(
+                    "{} (pass {} with --yes to confirm)",
+                    missing.question, missing.flag
+                );
+                eprintln!("not applied: {reason}");
+                return Ok(result(
+                    &bulk,
+                    RemediationState::Skipped { reason },
+                    not_run(&staged),
+                    None,
+                ));
+            }
+        }
+        Consent::Ask => {
+            for ack in acknowledgements.iter_mut().filter(|a| !a.given) {
+                if !ask(&ack.question)? {
+                    let reason = format!("not confirmed: {}", ack.question);
+                    return Ok(result(
+                        &bulk,
+                        RemediationState::Skipped { reason },
+                        not_run(&staged),
+                        None,
+                    ));
+                }
+                ack.given = true;
+            }
+            if !ask(&format!("Apply {} ({} deletes)?", bulk.id, staged.len()))? {
+                let reason = "declined".to_string();
+                return Ok(result(
+                    &bulk,
+                    RemediationState::Skipped { reason },
+                    not_run(&staged),
+                    None,
+                ));
+            }
+        }
+    }
+
+    let manifest = Manifest {
+        schema: BUNDLE_SCHEMA.into(),
+        created: jiff::Timestamp::now().to_string(),
+        check: bulk.check.clone(),
+        plan_id: bulk.id.clone(),
+        title: bulk.title.clone(),
+        server: session.server.to_string(),
+        context: session.context.map(str::to_string),
+        operations: staged
+            .iter()
+            .enumerate()
+            .map(|(index, s)| ManifestOperation {
+                index,
+                operation: operation(&bulk, &s.target),
+                object_file: Some(s.file.clone()),
+                object_line: Some(s.line),
+            })
+            .collect(),
+    };
+    let bundle = staging.commit(&manifest)?;
+    drop(manifest);
+    eprintln!("backup written: {}", bundle.dir.display());
+
+    // The user asked for these deletes: they may exceed the diagnosis budget, and
+    // they go at the cleanup's rate, paced by the server's answers.
+    session.api.raise_budget(staged.len() as u64 + 100);
+    session
+        .api
+        .set_rate(bulk.qps, bulk.qps.ceil().max(1.0) as u32);
+    let started = Instant::now();
+    let (operations, pacer) = delete_all(session, &bulk, &staged, &bundle).await?;
+    let done = operations.iter().filter(|o| o.outcome == "done").count();
+    let state = if done == operations.len() {
+        RemediationState::Applied
+    } else if done == 0 {
+        RemediationState::Failed {
+            reason: "no operation was applied".into(),
+        }
+    } else {
+        RemediationState::Partial
+    };
+    eprintln!(
+        "deleted {done} of {} in {:.1}s (concurrency {}..{}, ended at {}; {} throttled)",
+        operations.len(),
+        started.elapsed().as_secs_f64(),
+        pacer.lowest,
+        pacer.highest,
+        pacer.limit,
+        session.api.cost().throttled,
+    );
+    let result = result(
+        &bulk,
+        state,
+        operations,
+        Some(bundle.dir.display().to_string()),
+    );
+    eprintln!("{}", result.summary());
+    Ok(result)
+}
+
+fn result(
+    bulk: &BulkDelete<'_>,
+    state: RemediationState,
+    operations: Vec<OperationResult>,
+    backup: Option<String>,
+) -> RemediationResult {
+    RemediationResult {
+        id: bulk.id.clone(),
+        title: bulk.title.clone(),
+        state,
+        operations,
+        backup,
+    }
+}
+
+fn operation(bulk: &BulkDelete<'_>, target: &ObjectRef) -> Operation {
+    Operation {
+        target: target.clone(),
+        action: Action::Delete {
+            propagation: bulk.propagation.clone(),
+        },
+        before: None,
+    }
+}
+
+enum StageError {
+    Api(ApiError),
+    Backup(crate::backup::BackupError),
+}
+
+/// Lists every source page by page, re-checks each object and backs up the
+/// selected ones page by page. Returns them and why the others were left alone.
+async fn stage(
+    session: &Session<'_>,
+    bulk: &BulkDelete<'_>,
+    staging: &mut Staging,
+) -> Result<(Vec<Staged>, BTreeMap<String, usize>), StageError> {
+    let mut staged = Vec::new();
+    let mut left_alone: BTreeMap<String, usize> = BTreeMap::new();
+    // A listing restarted after its continue token expired sees objects again.
+    let mut seen: HashSet<String> = HashSet::new();
+    for source in &bulk.sources {
+        let (path, query) = (&source.path, &source.query);
+        let mut token: Option<String> = None;
+        let mut restarts = 0;
+        loop {
+            let page = match session
+                .api
+                .list_page::<Value>(path, query, token.as_deref())
+                .await
+            {
+                Ok(page) => page,
+                Err(ApiError::Gone { .. }) if token.is_some() && restarts < 3 => {
+                    restarts += 1;
+                    token = None;
+                    continue;
+                }
+                Err(error) => return Err(StageError::Api(error)),
+            };
+            let mut keep: Vec<&Value> = Vec::new();
+            for item in &page.items {
+                let uid = item["metadata"]["uid"].as_str().unwrap_or_default();
+                if !seen.insert(uid.to_string()) {
+                    continue;
+                }
+                match (bulk.select)(item) {
+                    Ok(()) => keep.push(item),
+                    Err(reason) => *left_alone.entry(reason).or_default() += 1,
+                }
+            }
+            let written = staging.write_page(&keep).map_err(StageError::Backup)?;
+            for (item, place) in keep.iter().zip(written) {
+                staged.push(Staged {
+                    target: ObjectRef::of(&source.resource, item),
+                    file: place.file,
+                    line: place.line,
+                });
+            }
+            token = page.continue_token;
+            if token.is_none() {
+                break;
+            }
+        }
+    }
+    Ok((staged, left_alone))
+}
+
+fn preview(
+    bulk: &BulkDelete<'_>,
+    staged: &[Staged],
+    left_alone: &BTreeMap<String, usize>,
+    palette: crate::style::Palette,
+) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(out, "{} {} — {}", palette.bold("plan"), bulk.id, bulk.title);
+    let kind = &bulk.noun;
+    let mut by_kind: BTreeMap<&str, usize> = BTreeMap::new();
+    for s in staged {
+        *by_kind.entry(s.target.resource.kind.as_str()).or_default() += 1;
+    }
+    for (resource_kind, count) in &by_kind {
+        let _ = writeln!(
+            out,
+            "  delete {count} {resource_kind}{}{}",
+            if *count == 1 { "" } else { "(s)" },
+            bulk.propagation
+                .as_deref()
+                .map(|p| format!(" (propagation {p})"))
+                .unwrap_or_default()
+        );
+    }
+    let mut by_namespace: BTreeMap<&str, usize> = BTreeMap::new();
+    for s in staged {
+        *by_namespace
+            .entry(s.target.namespace.as_deref().unwrap_or("(cluster)"))
+            .or_default() += 1;
+    }
+    for (namespace, count) in &by_namespace {
+        let _ = writeln!(out, "    {count:>7}  in {namespace}");
+    }
+    const SHOWN: usize = 20;
+    for s in staged.iter().take(SHOWN) {
+        let _ = writeln!(out, "    delete {}", s.target.display());
+    }
+    if staged.len() > SHOWN {
+        let _ = writeln!(out, "    … and {} more", staged.len() - SHOWN);
+    }
+    for (reason, count) in left_alone {
+        let _ = writeln!(out, "  left alone: {count} {kind}(s): {reason}");
+    }
+    if !staged.is_empty() {
+        let _ = writeln!(
+            out,
+            "  each delete carries the UID and resourceVersion listed now: an object changed since is skipped"
+        );
+    }
+    for note in &bulk.notes {
+        let _ = writeln!(out, "  note: {note}");
+    }
+    if let Some(warning) = &bulk.warning {
+        let _ = writeln!(out, "  {} {warning}", palette.error("warning:"));
+    }
+    out
+}
+
+/// The deletes, paced, journalled, interruptible.
+async fn delete_all(
+    session: &Session<'_>,
+    bulk: &BulkDelete<'_>,
+    staged: &[Staged],
+    bundle: &crate::backup::Bundle,
+) -> Result<(Vec<OperationResult>, Pacer), RemediationError> {
+    let target = if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(staged.len() as u64), target);
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} ({per_sec}, {eta})")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(bulk.id.clone());
+    bar.enable_steady_tick(Duration::from_millis(200));
+
+    let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let interrupted = interrupted.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                interrupted.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        })
+    };
+
+    let mut journal = bundle.journal_writer()?;
+    let mut journal_error = None;
+    let mut pacer = Pacer::new(bulk.pacing, session.api.cost().throttled).with_cap(bulk.qps);
+    let mut results: Vec<Option<OperationResult>> = Vec::new();
+    results.resize_with(staged.len(), || None);
+    let mut next = 0;
+    let mut in_flight = FuturesUnordered::new();
+    loop {
+        while next < staged.len()
+            && in_flight.len() < pacer.limit
+            && !interrupted.load(std::sync::atomic::Ordering::SeqCst)
+        {
+            let index = next;
+            next += 1;
+            let op = operation(bulk, &staged[index].target);
+            in_flight.push(async move {
+                let sent_at = Instant::now();
+                let outcome = send(session.api, &op, false).await;
+                (index, sent_at.elapsed(), outcome)
+            });
+        }
+        let Some((index, latency, sent)) = in_flight.next().await else {
+            break;
+        };
+        pacer.observe(latency, session.api.cost().throttled, Instant::now());
+        let (outcome, message) = match sent {
+            Ok(_) => (OperationOutcome::Done, String::new()),
+            Err(error @ (ApiError::Conflict { .. } | ApiError::NotFound { .. })) => (
+                OperationOutcome::Skipped,
+                format!(
+                    "changed or removed since the preview, left alone: {}",
+                    first_line(&error.to_string())
+                ),
+            ),
+            Err(error) => (
+                OperationOutcome::Failed,
+                first_line(&error.to_string()).to_string(),
+            ),
+        };
+        if let Err(e) = journal.record(&JournalEntry {
+            index,
+            outcome,
+            message: message.clone(),
+            uid: None,
+            at: jiff::Timestamp::now().to_string(),
+        }) {
+            journal_error.get_or_insert(e);
+        }
+        let target = staged[index].target.display();
+        if outcome != OperationOutcome::Done {
+            bar.suspend(|| eprintln!("  delete {target}: {message}"));
+        }
+        results[index] = Some(OperationResult {
+            target,
+            action: "delete".into(),
+            outcome: match outcome {
+                OperationOutcome::Done => "done",
+                OperationOutcome::Skipped => "skipped",
+                OperationOutcome::Failed => "failed",
+            }
+            .into(),
+            message,
+        });
+        bar.inc(1);
+    }
+    watcher.abort();
+    bar.finish_and_clear();
+    if let Err(e) = journal.finish() {
+        journal_error.get_or_insert(e);
+    }
+    if let Some(error) = journal_error {
+        return Err(error.into());
+    }
+    let stopped = interrupted.load(std::sync::atomic::Ordering::SeqCst);
+    if stopped {
+        eprintln!(
+            "interrupted: {} deletes not sent; run the same command again to continue",
+            staged.len() - next
+        );
+    }
+    let results = results
+        .into_iter()
+        .zip(staged)
+        .map(|(result, s)| {
+            result.unwrap_or_else(|| OperationResult {
+                target: s.target.display(),
+                action: "delete".into(),
+                outcome: "not-run".into(),
+                message: if stopped {
+                    "interrupted before this operation; re-run to continue".into()
+                } else {
+                    String::new()
+                },
+            })
+        })
+        .collect();
+    Ok((results, pacer))
+}
+
+/// Additive-increase, multiplicative-decrease concurrency: the server's answers
+/// decide how many deletes are in flight.
+#[derive(Debug, Clone)]
+pub struct Pacer {
+    /// Deletes allowed in flight now.
+    pub limit: usize,
+    max: usize,
+    /// Calm answers since the last change of `limit`.
+    calm: usize,
+    /// Answers since the last change of `limit`.
+    since_change: usize,
+    samples: usize,
+    /// Smoothed latency (ms) and the best it has been, once warmed up.
+    smoothed: f64,
+    best: Option<f64>,
+    throttled_seen: u64,
+    /// The rate cap, and when the last answers came back: at the cap, latency
+    /// includes waiting for the client's own token bucket.
+    cap: Option<f64>,
+    recent: std::collections::VecDeque<Instant>,
+    pub lowest: usize,
+    pub highest: usize,
+}
+
+impl Pacer {
+    /// Answers before the latency baseline is trusted.
+    const WARM_UP: usize = 16;
+    /// Latency this many times the best seen means the server is queueing.
+    const SLOW: f64 = 3.0;
+    /// Latency below this (ms) is never "slow": loopback noise.
+    const FLOOR_MS: f64 = 5.0;
+
+    pub fn new(pacing: Pacing, throttled_so_far: u64) -> Self {
+        let max = pacing.max.max(1);
+        let limit = pacing.start.clamp(1, max);
+        Pacer {
+            limit,
+            max,
+            calm: 0,
+            since_change: 0,
+            samples: 0,
+            smoothed: 0.0,
+            best: None,
+            throttled_seen: throttled_so_far,
+            cap: None,
+            recent: std::collections::VecDeque::new(),
+            lowest: limit,
+            highest: limit,
+        }
+    }
+
+    /// The requests-per-second cap the deletes run under.
+    pub fn with_cap(mut self, qps: f64) -> Self {
+        self.cap = (qps.is_finite() && qps > 0.0).then_some(qps);
+        self
+    }
+
+    /// Answers over which the rate is measured.
+    const RATE_WINDOW: usize = 32;
+
+    /// Whether answers come back at (nearly) the rate cap: the cap binds.
+    fn at_cap(&self) -> bool {
+        let (Some(cap), Some(first), Some(last)) =
+            (self.cap, self.recent.front(), self.recent.back())
+        else {
+            return false;
+        };
+        if self.recent.len() < Self::RATE_WINDOW {
+            return false;
+        }
+        let span = last.duration_since(*first).as_secs_f64();
+        span > 0.0 && (self.recent.len() - 1) as f64 / span >= 0.9 * cap
+    }
+
+    /// One answer came back at `now` after `latency`; `throttled_total` is the run's
+    /// 429 count.
+    pub fn observe(&mut self, latency: Duration, throttled_total: u64, now: Instant) {
+        self.recent.push_back(now);
+        if self.recent.len() > Self::RATE_WINDOW {
+            self.recent.pop_front();
+        }
+        if throttled_total > self.throttled_seen {
+            self.throttled_seen = throttled_total;
+            self.decrease();
+            return;
+        }
+        let ms = latency.as_secs_f64() * 1000.0;
+        self.samples += 1;
+        self.since_change += 1;
+        self.smoothed = if self.samples == 1 {
+            ms
+        } else {
+            0.8 * self.smoothed + 0.2 * ms
+        };
+        if self.samples >= Self::WARM_UP {
+            self.best = Some(self.best.map_or(self.smoothed, |b| b.min(self.smoothed)));
+        }
+        let slow = self
+            .best
+            .is_some_and(|best| self.smoothed > Self::SLOW * best.max(Self::FLOOR_MS));
+        // At the cap more in flight cannot go faster, and slower answers are our
+        // own queue at the token bucket, not the server's: hold.
+        if self.at_cap() {
+            return;
+        }
+        if slow {
+            // Once per window of `limit` answers, so the answers already in flight
+            // when the limit dropped do not halve it again at once.
+            if self.since_change >= self.limit {
+                self.decrease();
+            }
+            return;
+        }
+        self.calm += 1;
+        // One more in flight after a window of `limit` calm answers: slow growth.
+        if self.calm >= 2 * self.limit && self.limit < self.max {
+            self.limit += 1;
+            self.highest = self.highest.max(self.limit);
+            self.calm = 0;
+            self.since_change = 0;
+        }
+    }
+
+    fn decrease(&mut self) {
+        self.limit = (self.limit / 2).max(1);
+        self.lowest = self.lowest.min(self.limit);
+        self.calm = 0;
+        self.since_change = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Answers 5 ms apart (200 per second), from a fixed start.
+    fn clock() -> impl FnMut() -> Instant {
+        let start = Instant::now();
+        let mut n = 0u32;
+        move || {
+            n += 1;
+            start + Duration::from_millis(5) * n
+        }
+    }
+
+    #[test]
+    fn pacer_grows_slowly_and_halves_on_429() {
+        let mut now = clock();
+        let mut pacer = Pacer::new(Pacing::default(), 0);
+        assert_eq!(pacer.limit, 8);
+        for _ in 0..16 {
+            pacer.observe(Duration::from_millis(4), 0, now());
+        }
+        assert_eq!(pacer.limit, 9, "one step after 2 × 8 calm answers");
+        for _ in 0..2000 {
+            pacer.observe(Duration::from_millis(4), 0, now());
+        }
+        assert_eq!(pacer.limit, 32, "capped at the maximum");
+        pacer.observe(Duration::from_millis(4), 1, now());
+        assert_eq!(pacer.limit, 16);
+        pacer.observe(Duration::from_millis(4), 3, now());
+        assert_eq!(pacer.limit, 8);
+        assert_eq!((pacer.lowest, pacer.highest), (8, 32));
+    }
+
+    #[test]
+    fn pacer_backs_off_when_latency_climbs() {
+        let mut now = clock();
+        let mut pacer = Pacer::new(Pacing { start: 16, max: 32 }, 0);
+        for _ in 0..40 {
+            pacer.observe(Duration::from_millis(10), 0, now());
+        }
+        let before = pacer.limit;
+        for _ in 0..60 {
+            pacer.observe(Duration::from_millis(200), 0, now());
+        }
+        assert!(pacer.limit < before / 2, "{} vs {before}", pacer.limit);
+        assert!(pacer.limit >= 1);
+    }
+
+    #[test]
+    fn pacer_holds_when_the_rate_cap_binds() {
+        // Answers at 200/s under a 200/s cap: slower answers are the client's own
+        // token bucket, so the pacer neither backs off nor grows.
+        let mut now = clock();
+        let mut pacer = Pacer::new(Pacing { start: 16, max: 32 }, 0).with_cap(200.0);
+        for _ in 0..40 {
+            pacer.observe(Duration::from_millis(10), 0, now());
+        }
+        let held = pacer.limit;
+        for _ in 0..200 {
+            pacer.observe(Duration::from_millis(200), 0, now());
+        }
+        assert_eq!(pacer.limit, held);
+        // A 429 still halves it.
+        pacer.observe(Duration::from_millis(200), 1, now());
+        assert_eq!(pacer.limit, held / 2);
+    }
+
+    #[test]
+    fn pacer_ignores_loopback_noise() {
+        let mut now = clock();
+        let mut pacer = Pacer::new(Pacing::default(), 0);
+        for i in 0..200 {
+            // 0.5 ms to 4 ms: all under the floor, never "slow".
+            pacer.observe(Duration::from_micros(500 + (i % 8) * 500), 0, now());
+        }
+        assert!(pacer.limit > 8);
+        assert_eq!(pacer.lowest, 8);
+    }
+}
