@@ -262,6 +262,7 @@ async fn undo(bundle: Option<&str>, global: &GlobalArgs) -> Outcome {
 /// The clap command of a check built into this version, for completion.
 fn check_command(name: &str) -> Option<clap::Command> {
     match name {
+        "etcd" => Some(crate::checks::etcd::Args::command()),
         "guard" => Some(crate::checks::guard::Args::command()),
         _ => None,
     }
@@ -432,6 +433,7 @@ mod tests {
     fn clap_definitions_are_consistent() {
         Args::command().debug_assert();
         crate::checks::guard::Args::command().debug_assert();
+        crate::checks::etcd::Args::command().debug_assert();
     }
 
     #[test]

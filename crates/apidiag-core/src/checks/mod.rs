@@ -6,6 +6,7 @@
 //! [`ALL`] is what `kubectl apidiag` runs when given no check: every check compiled
 //! into this build, concurrently, read-only, through one shared [`ApiClient`].
 
+pub mod etcd;
 pub mod guard;
 
 use futures::future::BoxFuture;
@@ -33,7 +34,7 @@ pub struct CheckSpec {
 }
 
 /// Every check built into this version, in report order.
-pub const ALL: &[CheckSpec] = &[guard::SPEC];
+pub const ALL: &[CheckSpec] = &[etcd::SPEC, guard::SPEC];
 
 /// The names of the checks the suite is made of, built yet or not: `kubectl apidiag
 /// <name>` accepts these and hands them to `kubectl-apidiag-<name>`.

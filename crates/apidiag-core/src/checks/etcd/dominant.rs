@@ -1,0 +1,305 @@
+//! Which factor dominates: request rate, object count or object size (seed 001
+//! Solution 6, "determine the primary contributing factor"; seed 000's Etcd
+//! Performance Analyzer flow: find the driving force first, then apply the
+//! solution for it).
+//!
+//! Each factor is measured from the one `/metrics` read and divided by its
+//! threshold, so the three are comparable: 1.0 means "at the guide's limit".
+//! - object count: the largest type's objects / 10,000 (seed 001 Cause 3);
+//! - object size: the database size / 2 GB (seed 001 Cause 3: "large etcd db");
+//! - request rate: requests API Priority and Fairness rejected (429) as a share of
+//!   those it dispatched, against 1%, and the requests waiting in APF queues now
+//!   against 10 (a queue only forms when a priority level is saturated; a request
+//!   or two in a queue for a moment is not yet pressure).
+//!
+//! The dominant factor is the one furthest above its threshold; below every
+//! threshold, none dominates and the finding is `ok`.
+
+use crate::finding::{Evidence, Finding, Severity};
+
+use super::db_size::{LARGE_DB_BYTES, MetricsView};
+use super::object_counts::ObjectCounts;
+use super::{Settings, source_cause6, thousands};
+use crate::api::human_bytes;
+
+/// A 429 share of dispatched requests from which request rate is at its limit.
+pub const REJECTED_SHARE: f64 = 0.01;
+/// Requests waiting in APF queues from which request rate is at its limit.
+pub const QUEUED: f64 = 10.0;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Factor {
+    RequestRate,
+    ObjectCount,
+    ObjectSize,
+}
+
+impl Factor {
+    pub fn name(self) -> &'static str {
+        match self {
+            Factor::RequestRate => "request rate",
+            Factor::ObjectCount => "object count",
+            Factor::ObjectSize => "object size",
+        }
+    }
+}
+
+/// One factor's measure against its threshold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pressure {
+    pub factor: Factor,
+    /// Measure / threshold; `None` when it could not be measured.
+    pub ratio: Option<f64>,
+    pub measure: String,
+    pub threshold: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assessment {
+    pub pressures: Vec<Pressure>,
+}
+
+impl Assessment {
+    /// The factor furthest above its threshold, if any is at or above it.
+    pub fn dominant(&self) -> Option<&Pressure> {
+        self.pressures
+            .iter()
+            .filter(|p| p.ratio.is_some_and(|r| r >= 1.0))
+            .max_by(|a, b| a.ratio.unwrap_or(0.0).total_cmp(&b.ratio.unwrap_or(0.0)))
+    }
+}
+
+pub fn assess(
+    metrics: Option<&MetricsView>,
+    counts: Option<&ObjectCounts>,
+    settings: &Settings,
+) -> Assessment {
+    let count = match counts.and_then(ObjectCounts::largest) {
+        Some(largest) => Pressure {
+            factor: Factor::ObjectCount,
+            ratio: Some(largest.count as f64 / settings.object_threshold.max(1) as f64),
+            measure: format!("{} {}", thousands(largest.count), largest.qualified()),
+            threshold: format!("{} of one type", thousands(settings.object_threshold)),
+        },
+        None => unmeasured(Factor::ObjectCount, "object counts"),
+    };
+    let size = match metrics.and_then(|m| m.db_bytes) {
+        Some((bytes, _)) => Pressure {
+            factor: Factor::ObjectSize,
+            ratio: Some(bytes / LARGE_DB_BYTES as f64),
+            measure: format!("database {}", human_bytes(bytes as u64)),
+            threshold: format!("{} (large etcd database)", human_bytes(LARGE_DB_BYTES)),
+        },
+        None => unmeasured(Factor::ObjectSize, "the database size"),
+    };
+    let rate = match metrics {
+        Some(m) if m.dispatched > 0.0 || m.rejected > 0.0 => {
+            let share = m.rejected / (m.dispatched + m.rejected).max(1.0);
+            let queued = m.inqueue / QUEUED;
+            Pressure {
+                factor: Factor::RequestRate,
+                ratio: Some((share / REJECTED_SHARE).max(queued)),
+                measure: format!(
+                    "{} of {} requests rejected with 429 since start ({:.2}%), {} queued now",
+                    thousands(m.rejected as u64),
+                    thousands((m.dispatched + m.rejected) as u64),
+                    share * 100.0,
+                    m.inqueue as u64
+                ),
+                threshold: format!(
+                    "{:.0}% rejected, or {QUEUED} requests queued",
+                    REJECTED_SHARE * 100.0
+                ),
+            }
+        }
+        _ => unmeasured(Factor::RequestRate, "API Priority and Fairness metrics"),
+    };
+    Assessment {
+        pressures: vec![rate, count, size],
+    }
+}
+
+fn unmeasured(factor: Factor, what: &str) -> Pressure {
+    Pressure {
+        factor,
+        ratio: None,
+        measure: format!("unknown: {what} not readable"),
+        threshold: String::new(),
+    }
+}
+
+/// `etcd.dominant-factor`.
+pub fn finding(assessment: &Assessment) -> Finding {
+    let rows = assessment
+        .pressures
+        .iter()
+        .map(|p| {
+            vec![
+                p.factor.name().to_string(),
+                p.measure.clone(),
+                p.threshold.clone(),
+                p.ratio.map_or("?".into(), |r| format!("{r:.2}")),
+            ]
+        })
+        .collect();
+    let table = Evidence::table(
+        "factors (measure / threshold)",
+        &["factor", "measure", "threshold", "ratio"],
+        rows,
+    );
+    let Some(dominant) = assessment.dominant() else {
+        return super::ok(
+            "etcd.dominant-factor",
+            "No factor is above the guide's thresholds: request rate, object count and object size are all within limits",
+            source_cause6(),
+        )
+        .evidence(table);
+    };
+    let above: Vec<&str> = assessment
+        .pressures
+        .iter()
+        .filter(|p| p.ratio.is_some_and(|r| r >= 1.0) && p.factor != dominant.factor)
+        .map(|p| p.factor.name())
+        .collect();
+    let mut finding = Finding::new(
+        "etcd.dominant-factor",
+        Severity::Info,
+        format!(
+            "{} dominates ({:.1}× its threshold){}",
+            capitalised(dominant.factor.name()),
+            dominant.ratio.unwrap_or(0.0),
+            if above.is_empty() {
+                String::new()
+            } else {
+                format!("; also above: {}", above.join(", "))
+            }
+        ),
+    )
+    .evidence(table)
+    .source(source_cause6());
+    finding = match dominant.factor {
+        Factor::RequestRate => finding
+            .detail("Excessive LIST or PUT calls drive the load: find the clients and tune or throttle them (guide, Cause 5).")
+            .next("kubectl apidiag throttle"),
+        Factor::ObjectCount => finding.detail(
+            "Too many objects are stored: clean up what is no longer used and put retention in place: TTLs, history \
+             limits, object-count quotas (guide, Cause 3 and Solution 3). The findings below say what piles up and where.",
+        ),
+        Factor::ObjectSize => finding.detail(
+            "The stored bytes drive the load: reduce object sizes (move env vars to ConfigMaps, split large Secrets and \
+             ConfigMaps, reduce revision counts). Run with --scan-sizes if the largest objects are not listed below.",
+        ),
+    };
+    finding
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::etcd::object_counts::TypeCount;
+
+    fn metrics(db: f64, rejected: f64, dispatched: f64, inqueue: f64) -> MetricsView {
+        MetricsView {
+            db_bytes: Some((db, "apiserver_storage_size_bytes")),
+            rejected,
+            dispatched,
+            inqueue,
+            ..MetricsView::default()
+        }
+    }
+
+    fn counts(largest: u64) -> ObjectCounts {
+        ObjectCounts {
+            how: String::new(),
+            complete: true,
+            types: vec![TypeCount {
+                group: Some("batch".into()),
+                resource: "jobs".into(),
+                count: largest,
+            }],
+            by_namespace: Default::default(),
+        }
+    }
+
+    #[test]
+    fn nothing_dominates_below_every_threshold() {
+        let a = assess(
+            Some(&metrics(190e6, 0.0, 5000.0, 0.0)),
+            Some(&counts(2000)),
+            &Settings::default(),
+        );
+        assert!(a.dominant().is_none());
+        assert_eq!(finding(&a).severity, Severity::Ok);
+    }
+
+    #[test]
+    fn the_factor_furthest_above_its_threshold_dominates() {
+        let settings = Settings::default();
+        let a = assess(
+            Some(&metrics(190e6, 0.0, 5000.0, 0.0)),
+            Some(&counts(20_002)),
+            &settings,
+        );
+        assert_eq!(a.dominant().unwrap().factor, Factor::ObjectCount);
+        let f = finding(&a);
+        assert_eq!(f.severity, Severity::Info);
+        assert!(
+            f.title.starts_with("Object count dominates (2.0×"),
+            "{}",
+            f.title
+        );
+
+        // 3 GB database and 15,000 objects: size is 1.4×, count 1.5×.
+        let a = assess(
+            Some(&metrics(3.0e9, 0.0, 1.0, 0.0)),
+            Some(&counts(15_000)),
+            &settings,
+        );
+        assert_eq!(a.dominant().unwrap().factor, Factor::ObjectCount);
+        assert!(finding(&a).title.contains("also above: object size"));
+
+        // 5% of requests rejected: request rate, with a pointer to the throttle check.
+        let a = assess(
+            Some(&metrics(190e6, 50.0, 950.0, 0.0)),
+            Some(&counts(100)),
+            &settings,
+        );
+        let d = a.dominant().unwrap();
+        assert_eq!(d.factor, Factor::RequestRate);
+        assert!((d.ratio.unwrap() - 5.0).abs() < 1e-9);
+        assert_eq!(
+            finding(&a).next,
+            vec!["kubectl apidiag throttle".to_string()]
+        );
+
+        // A queue now counts even without rejections; a blip does not.
+        let a = assess(
+            Some(&metrics(190e6, 0.0, 950.0, 12.0)),
+            Some(&counts(100)),
+            &settings,
+        );
+        assert_eq!(a.dominant().unwrap().factor, Factor::RequestRate);
+        let a = assess(
+            Some(&metrics(190e6, 0.0, 950.0, 2.0)),
+            Some(&counts(100)),
+            &settings,
+        );
+        assert!(a.dominant().is_none());
+    }
+
+    #[test]
+    fn unreadable_metrics_leave_factors_unknown() {
+        let a = assess(None, Some(&counts(20_000)), &Settings::default());
+        assert_eq!(a.pressures[0].ratio, None);
+        assert_eq!(a.pressures[2].ratio, None);
+        assert_eq!(a.dominant().unwrap().factor, Factor::ObjectCount);
+    }
+}

@@ -1,0 +1,468 @@
+//! Objects per resource type (seed 001 Cause 3: etcd slows down when it handles
+//! "more than 10,000" objects of one type).
+//!
+//! The counts come from the object-count metric (`apiserver_resource_objects`, or
+//! `apiserver_storage_objects` on older servers): no LIST at all. Without
+//! `/metrics`, each common type is counted with one `LIST ?limit=1`, whose
+//! `remainingItemCount` gives the total for a few hundred bytes. For a type above
+//! the threshold, the same trick per namespace says which namespaces hold it (one
+//! metadata-only LIST of the type when there are too many namespaces).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::api::{ACCEPT_METADATA_LIST, ApiError, ListPage, ListQuery, PartialObjectMetadata};
+use crate::finding::{CheckReport, Evidence, Finding, Severity};
+use crate::metrics::{self, MetricFamilies, Quantity};
+use crate::object::ResourceType;
+
+use super::{Context, Settings, first_line, source_cause3, thousands, types};
+
+/// Seed 001: "more than 10,000" objects of any type.
+pub const SEED_THRESHOLD: u64 = 10_000;
+/// Rows of the per-type table.
+const SHOWN: usize = 15;
+
+/// One type's count.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeCount {
+    pub group: Option<String>,
+    pub resource: String,
+    pub count: u64,
+}
+
+impl TypeCount {
+    /// `jobs.batch`, `configmaps`.
+    pub fn qualified(&self) -> String {
+        match &self.group {
+            Some(g) => format!("{}.{g}", self.resource),
+            None => self.resource.clone(),
+        }
+    }
+}
+
+/// Counts per type, and how they were obtained.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ObjectCounts {
+    /// `looked for …; found …`, or how the listing counted.
+    pub how: String,
+    /// Whether every type is covered (metrics) or only the common ones (listing).
+    pub complete: bool,
+    /// Sorted by count, largest first.
+    pub types: Vec<TypeCount>,
+    /// For types above the threshold: objects per namespace.
+    pub by_namespace: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+impl ObjectCounts {
+    pub fn from_metrics(families: &MetricFamilies) -> Option<ObjectCounts> {
+        let found = metrics::object_counts(families)?;
+        let mut types: Vec<TypeCount> = found
+            .value
+            .iter()
+            .filter(|c| !c.is_fetch_error())
+            .map(|c| TypeCount {
+                group: c.group.clone(),
+                resource: c.resource.clone(),
+                count: c.count.max(0.0) as u64,
+            })
+            .collect();
+        types.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then_with(|| a.qualified().cmp(&b.qualified()))
+        });
+        Some(ObjectCounts {
+            how: metrics::lookup_summary(Quantity::ObjectCount, Some(found.metric)),
+            complete: true,
+            types,
+            by_namespace: BTreeMap::new(),
+        })
+    }
+
+    pub fn total(&self) -> u64 {
+        self.types.iter().map(|t| t.count).sum()
+    }
+
+    /// Types above the threshold.
+    pub fn over<'a>(&'a self, settings: &'a Settings) -> impl Iterator<Item = &'a TypeCount> + 'a {
+        self.types
+            .iter()
+            .filter(move |t| t.count > settings.object_threshold)
+    }
+
+    pub fn largest(&self) -> Option<&TypeCount> {
+        self.types.first()
+    }
+
+    /// Namespaces that hold at least a tenth of an over-threshold type.
+    pub fn bloated_namespaces(&self, settings: &Settings) -> BTreeSet<String> {
+        let mut namespaces = BTreeSet::new();
+        for counts in self.by_namespace.values() {
+            let total: u64 = counts.values().sum();
+            for (ns, n) in counts {
+                if *n * 10 >= total && *n >= settings.leak_warning() {
+                    namespaces.insert(ns.clone());
+                }
+            }
+        }
+        namespaces
+    }
+}
+
+/// Without `/metrics`: one `LIST ?limit=1` per common type, read
+/// `remainingItemCount`.
+pub async fn count_by_listing(ctx: &Context, report: &mut CheckReport) -> ObjectCounts {
+    let mut types = Vec::new();
+    let mut denied = Vec::new();
+    let mut counted = Vec::new();
+    for resource in types::common() {
+        let path = format!("{}?limit=1", resource.collection_path(None));
+        match ctx.api.get::<serde_json::Value>(&path).await {
+            Ok(page) => {
+                let items = page["items"].as_array().map_or(0, Vec::len) as u64;
+                let remaining = page["metadata"]["remainingItemCount"].as_u64().unwrap_or(0);
+                counted.push(resource.plural.clone());
+                types.push(TypeCount {
+                    group: (!resource.group.is_empty()).then(|| resource.group.clone()),
+                    resource: resource.plural.clone(),
+                    count: items + remaining,
+                });
+            }
+            Err(ApiError::Forbidden { .. }) => denied.push(resource.plural.clone()),
+            Err(error) => denied.push(format!("{} ({})", resource.plural, first_line(&error))),
+        }
+    }
+    if !denied.is_empty() {
+        report.gap(format!(
+            "object counts of {} (list across all namespaces is forbidden)",
+            denied.join(", ")
+        ));
+    }
+    types.sort_by_key(|t| std::cmp::Reverse(t.count));
+    ObjectCounts {
+        how: format!(
+            "/metrics not readable; counted {} common types with LIST ?limit=1 (remainingItemCount)",
+            counted.len()
+        ),
+        complete: false,
+        types,
+        by_namespace: BTreeMap::new(),
+    }
+}
+
+/// Up to this many namespaces, objects per namespace are counted with one
+/// `LIST ?limit=1` per namespace (a few hundred bytes each, `remainingItemCount`
+/// gives the rest); above it, one metadata-only LIST of the type is cheaper.
+pub const PER_NAMESPACE_PROBES: usize = 200;
+
+/// For every common type above the threshold, objects per namespace.
+pub async fn break_down_by_namespace(
+    ctx: &Context,
+    report: &mut CheckReport,
+    counts: &mut ObjectCounts,
+    settings: &Settings,
+) {
+    let over: Vec<(TypeCount, ResourceType)> = counts
+        .over(settings)
+        .filter_map(|c| types::lookup(c.group.as_deref(), &c.resource).map(|t| (c.clone(), t)))
+        // Completed Jobs are listed by their own survey; all Jobs need no breakdown.
+        .filter(|(_, t)| !(t.plural == "jobs" && t.group == "batch"))
+        .collect();
+    if over.is_empty() {
+        return;
+    }
+    let mut namespaces = Vec::new();
+    let listed = ctx
+        .api
+        .list::<PartialObjectMetadata>("/api/v1/namespaces", &ListQuery::metadata(), |page| {
+            match page {
+                ListPage::Items(items) => {
+                    namespaces.extend(items.into_iter().filter_map(|n| n.metadata.name))
+                }
+                ListPage::Restart => namespaces.clear(),
+            }
+        })
+        .await;
+    let probe = listed.is_ok() && namespaces.len() <= PER_NAMESPACE_PROBES;
+    for (count, resource) in over {
+        let result = if probe {
+            probe_namespaces(ctx, &resource, &namespaces).await
+        } else {
+            list_by_namespace(ctx, &resource).await
+        };
+        match result {
+            Ok(per_ns) => {
+                counts.by_namespace.insert(count.qualified(), per_ns);
+            }
+            Err(error) => report.gap(format!(
+                "{} per namespace ({})",
+                count.qualified(),
+                first_line(&error)
+            )),
+        }
+    }
+}
+
+/// One `LIST ?limit=1` per namespace, 8 at a time (the client's rate limit holds).
+async fn probe_namespaces(
+    ctx: &Context,
+    resource: &ResourceType,
+    namespaces: &[String],
+) -> Result<BTreeMap<String, u64>, ApiError> {
+    use futures::StreamExt;
+    let api = &ctx.api;
+    let results: Vec<Result<(String, u64), ApiError>> = futures::stream::iter(namespaces.to_vec())
+        .map(|ns: String| async move {
+            let path = format!("{}?limit=1", resource.collection_path(Some(&ns)));
+            let response = api
+                .execute(http::Method::GET, &path, None, Some(ACCEPT_METADATA_LIST))
+                .await?;
+            let page: serde_json::Value =
+                serde_json::from_slice(&response.body).map_err(|e| ApiError::Decode {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
+            let items = page["items"].as_array().map_or(0, Vec::len) as u64;
+            let remaining = page["metadata"]["remainingItemCount"].as_u64().unwrap_or(0);
+            Ok((ns, items + remaining))
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    let mut per_ns = BTreeMap::new();
+    for result in results {
+        let (ns, n) = result?;
+        if n > 0 {
+            per_ns.insert(ns, n);
+        }
+    }
+    Ok(per_ns)
+}
+
+/// One metadata-only LIST of the type, folded page by page.
+async fn list_by_namespace(
+    ctx: &Context,
+    resource: &ResourceType,
+) -> Result<BTreeMap<String, u64>, ApiError> {
+    let mut per_ns: BTreeMap<String, u64> = BTreeMap::new();
+    ctx.api
+        .list::<PartialObjectMetadata>(
+            &resource.collection_path(None),
+            &ListQuery::metadata(),
+            |page| match page {
+                ListPage::Items(items) => {
+                    for item in items {
+                        *per_ns
+                            .entry(item.metadata.namespace.unwrap_or_default())
+                            .or_default() += 1;
+                    }
+                }
+                ListPage::Restart => per_ns.clear(),
+            },
+        )
+        .await?;
+    Ok(per_ns)
+}
+
+/// Severity of one type's count.
+pub fn severity(count: u64, threshold: u64) -> Severity {
+    if count > threshold.saturating_mul(5) {
+        Severity::Critical
+    } else if count > threshold {
+        Severity::Warning
+    } else {
+        Severity::Ok
+    }
+}
+
+/// `etcd.object-count`.
+pub fn finding(counts: &ObjectCounts, settings: &Settings) -> Finding {
+    let threshold = settings.object_threshold;
+    let over: Vec<&TypeCount> = counts.over(settings).collect();
+    let worst = over
+        .iter()
+        .map(|t| severity(t.count, threshold))
+        .max()
+        .unwrap_or(Severity::Ok);
+    let total = counts.total();
+    let title = if over.is_empty() {
+        format!(
+            "No resource type has more than {} objects ({} objects{})",
+            thousands(threshold),
+            thousands(total),
+            if counts.complete {
+                " in all"
+            } else {
+                " in the types counted"
+            }
+        )
+    } else {
+        format!(
+            "{} resource type{} with more than {} objects: {}",
+            over.len(),
+            if over.len() == 1 { "" } else { "s" },
+            thousands(threshold),
+            over.iter()
+                .map(|t| format!("{} {}", t.qualified(), thousands(t.count)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let rows: Vec<Vec<String>> = counts
+        .types
+        .iter()
+        .take(SHOWN)
+        .map(|t| {
+            vec![
+                t.qualified(),
+                t.count.to_string(),
+                if t.count > threshold {
+                    format!("> {}", thousands(threshold))
+                } else {
+                    String::new()
+                },
+            ]
+        })
+        .collect();
+    let mut finding = Finding::new("etcd.object-count", worst, title)
+        .evidence(Evidence::new("counted", counts.how.clone()))
+        .evidence(Evidence::new("total", thousands(total)))
+        .evidence(Evidence::table(
+            format!("objects per type (top {SHOWN})"),
+            &["type", "objects", "flag"],
+            rows,
+        ))
+        .source(source_cause3());
+    for (qualified, per_ns) in &counts.by_namespace {
+        let mut rows: Vec<(&String, &u64)> = per_ns.iter().collect();
+        rows.sort_by(|a, b| b.1.cmp(a.1));
+        finding = finding.evidence(Evidence::table(
+            format!("{qualified} per namespace"),
+            &["namespace", "objects"],
+            rows.iter()
+                .take(10)
+                .map(|(ns, n)| vec![(*ns).clone(), n.to_string()])
+                .collect(),
+        ));
+    }
+    if !over.is_empty() {
+        finding = finding
+            .detail(
+                "etcd and the API server's watch cache slow down when one type holds this many objects, and every LIST of it gets \
+                 expensive. Delete the objects no longer used, give them a TTL or owner references so they are collected, and cap \
+                 what can be created with object-count ResourceQuotas (guide, Solution 3).",
+            )
+            .offer(
+                "etcd.object-quota",
+                "create object-count ResourceQuotas where objects pile up",
+                "kubectl apidiag etcd --fix object-quota".into(),
+            );
+    }
+    finding
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(pairs: &[(&str, u64)]) -> ObjectCounts {
+        ObjectCounts {
+            how: "test".into(),
+            complete: true,
+            types: pairs
+                .iter()
+                .map(|(q, n)| {
+                    let (resource, group) = match q.split_once('.') {
+                        Some((r, g)) => (r.to_string(), Some(g.to_string())),
+                        None => (q.to_string(), None),
+                    };
+                    TypeCount {
+                        group,
+                        resource,
+                        count: *n,
+                    }
+                })
+                .collect(),
+            by_namespace: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn types_above_the_seed_threshold_are_flagged() {
+        let settings = Settings::default();
+        let healthy = counts(&[("configmaps", 1200), ("leases.coordination.k8s.io", 10_000)]);
+        let f = finding(&healthy, &settings);
+        assert_eq!(
+            f.severity,
+            Severity::Ok,
+            "exactly 10,000 is not more than 10,000"
+        );
+        assert!(f.title.contains("11,200 objects in all"), "{}", f.title);
+
+        let bloated = counts(&[("jobs.batch", 20_002), ("configmaps", 60_000), ("pods", 40)]);
+        let f = finding(&bloated, &settings);
+        assert_eq!(
+            f.severity,
+            Severity::Critical,
+            "60,000 is over five times the threshold"
+        );
+        assert!(
+            f.title
+                .starts_with("2 resource types with more than 10,000 objects"),
+            "{}",
+            f.title
+        );
+        assert!(f.title.contains("jobs.batch 20,002"), "{}", f.title);
+        assert_eq!(f.remediations[0].id, "etcd.object-quota");
+        let table = f.evidence.iter().find(|e| !e.rows.is_empty()).unwrap();
+        assert_eq!(table.rows[0][0], "jobs.batch");
+        assert_eq!(table.rows[0][2], "> 10,000");
+        assert_eq!(table.rows[2][2], "");
+
+        let lower = Settings {
+            object_threshold: 100,
+            ..Settings::default()
+        };
+        assert_eq!(finding(&healthy, &lower).severity, Severity::Critical);
+    }
+
+    #[test]
+    fn counts_come_from_either_metric_name() {
+        let new = "apiserver_resource_objects{group=\"batch\",resource=\"jobs\"} 20002\napiserver_resource_objects{group=\"\",resource=\"pods\"} 41\n";
+        let c = ObjectCounts::from_metrics(&MetricFamilies::parse(new)).unwrap();
+        assert_eq!(c.types[0].qualified(), "jobs.batch");
+        assert_eq!(c.types[0].count, 20_002);
+        assert!(
+            c.how.ends_with("found apiserver_resource_objects"),
+            "{}",
+            c.how
+        );
+        let old = "apiserver_storage_objects{resource=\"jobs.batch\"} 7\n";
+        let c = ObjectCounts::from_metrics(&MetricFamilies::parse(old)).unwrap();
+        assert_eq!(c.types[0].qualified(), "jobs.batch");
+        assert!(
+            c.how.ends_with("found apiserver_storage_objects"),
+            "{}",
+            c.how
+        );
+        assert!(ObjectCounts::from_metrics(&MetricFamilies::parse("up 1\n")).is_none());
+    }
+
+    #[test]
+    fn bloated_namespaces_hold_a_real_share() {
+        let mut c = counts(&[("configmaps", 20_060)]);
+        c.by_namespace.insert(
+            "configmaps".into(),
+            [
+                ("lab-bloat-a".to_string(), 6_700),
+                ("lab-bloat-b".to_string(), 6_700),
+                ("default".to_string(), 1),
+            ]
+            .into_iter()
+            .collect(),
+        );
+        let found = c.bloated_namespaces(&Settings::default());
+        assert!(found.contains("lab-bloat-a") && found.contains("lab-bloat-b"));
+        assert!(!found.contains("default"));
+    }
+}
