@@ -286,7 +286,13 @@ fn guard_story_on_a_real_api_server() {
     assert_eq!(code(&gone), 1, "{}", stderr(&gone));
 
     // undo re-creates both, as they were just before the delete.
-    let newest = sandbox.bundles().last().cloned().unwrap();
+    // Bundle names start with the second they were written in; several fixes in one
+    // second sort by plan name, so find the delete's bundle by its name.
+    let newest = sandbox
+        .bundles()
+        .into_iter()
+        .find(|b| b.to_string_lossy().ends_with("-guard-delete"))
+        .expect("the delete's bundle");
     let newest_name = newest.to_str().unwrap();
     let undo = sandbox.run("kubectl-apidiag", admin, &["undo", newest_name, "--yes"]);
     assert_eq!(code(&undo), 0, "{}", stderr(&undo));
