@@ -566,29 +566,12 @@ async fn apply(
     bundle: &Bundle,
 ) -> Result<Vec<OperationResult>, RemediationError> {
     let total = plan.operations.len() as u64;
-    let target = if std::io::stderr().is_terminal() {
-        ProgressDrawTarget::stderr()
-    } else {
-        ProgressDrawTarget::hidden()
-    };
-    let bar = ProgressBar::with_draw_target(Some(total), target);
-    if let Ok(style) =
-        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} ({eta})")
-    {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar.set_message(plan.id.clone());
-    bar.enable_steady_tick(Duration::from_millis(200));
-
-    let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let watcher = {
-        let interrupted = interrupted.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                interrupted.store(true, std::sync::atomic::Ordering::SeqCst);
-            }
-        })
-    };
+    let bar = progress_bar(
+        total,
+        &plan.id,
+        "{spinner} {msg} [{bar:30}] {pos}/{len} ({eta})",
+    );
+    let (interrupted, watcher) = watch_interrupt();
 
     let mut results: Vec<Option<OperationResult>> = vec![None; plan.operations.len()];
     let mut journal_error = None;
@@ -669,6 +652,39 @@ async fn apply(
             })
         })
         .collect())
+}
+
+/// A progress bar on stderr, hidden when stderr is not a terminal (logs and pipes
+/// get the summary lines only).
+pub(crate) fn progress_bar(len: u64, message: &str, template: &str) -> ProgressBar {
+    let target = if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(len), target);
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(message.to_string());
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+/// Ctrl-C sets the flag instead of killing the process, so the operations in
+/// flight finish and are journalled; no new one starts. Abort the handle when done.
+pub(crate) fn watch_interrupt() -> (
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+    tokio::task::JoinHandle<()>,
+) {
+    let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = interrupted.clone();
+    let watcher = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    (interrupted, watcher)
 }
 
 #[cfg(test)]

@@ -29,12 +29,10 @@
 //! resumes.
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
 
 use super::{
@@ -459,29 +457,12 @@ async fn delete_all(
     staged: &[Staged],
     bundle: &crate::backup::Bundle,
 ) -> Result<(Vec<OperationResult>, Pacer), RemediationError> {
-    let target = if std::io::stderr().is_terminal() {
-        ProgressDrawTarget::stderr()
-    } else {
-        ProgressDrawTarget::hidden()
-    };
-    let bar = ProgressBar::with_draw_target(Some(staged.len() as u64), target);
-    if let Ok(style) =
-        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} ({per_sec}, {eta})")
-    {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar.set_message(bulk.id.clone());
-    bar.enable_steady_tick(Duration::from_millis(200));
-
-    let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let watcher = {
-        let interrupted = interrupted.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                interrupted.store(true, std::sync::atomic::Ordering::SeqCst);
-            }
-        })
-    };
+    let bar = super::progress_bar(
+        staged.len() as u64,
+        &bulk.id,
+        "{spinner} {msg} [{bar:30}] {pos}/{len} ({per_sec}, {eta})",
+    );
+    let (interrupted, watcher) = super::watch_interrupt();
 
     let mut journal = bundle.journal_writer()?;
     let mut journal_error = None;
