@@ -421,6 +421,11 @@ fn completed_jobs_cleanup(story: &Story<'_>) {
     let skipped = story.etcd(&["--fix", "completed-jobs", "--in", "lab-jobs-a"]);
     assert_eq!(code(&skipped), 4, "{}", stderr(&skipped));
     assert_eq!(completed("lab-jobs-a"), before_a);
+    assert!(
+        story.sandbox.bundles().is_empty(),
+        "{:?}",
+        story.sandbox.bundles()
+    );
 
     // --yes without namespaces: refused before anything is read.
     let unnamed = story.etcd(&["--fix", "completed-jobs", "--yes"]);

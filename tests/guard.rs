@@ -72,6 +72,16 @@ fn guard_story_on_a_real_api_server() {
     assert_eq!(found[0]["severity"], "ok");
     assert_eq!(report["server"]["version"], "v1.37.1");
 
+    // Nothing to fix on a healthy cluster: the fix is not applied (exit 4), no bundle.
+    let nothing = guard(&["--fix", "delete", "--yes", "--clients-fixed"]);
+    assert_eq!(code(&nothing), 4, "{}", stderr(&nothing));
+    assert!(
+        stderr(&nothing).contains("the guard is not applied"),
+        "{}",
+        stderr(&nothing)
+    );
+    assert!(sandbox.bundles().is_empty());
+
     // The guard, as AKS applies it.
     runtime
         .block_on(lab.apply(Scenario::Guard, ScenarioSize::default()))
@@ -252,6 +262,15 @@ fn guard_story_on_a_real_api_server() {
         .unwrap();
     assert_eq!(first["restored"], true, "{listed:#}");
     assert_eq!(first["done"], 2, "{listed:#}");
+
+    // Shares at or below the current ones are refused before anything is sent.
+    let lower = guard(&["--fix", "raise-shares", "--shares", "3", "--yes"]);
+    assert_eq!(code(&lower), 4, "{}", stderr(&lower));
+    assert!(
+        stderr(&lower).contains("above the current 5"),
+        "{}",
+        stderr(&lower)
+    );
 
     // raise-shares: the served field, and the label so AKS keeps it.
     let raised = guard(&["--fix", "raise-shares", "--shares", "40", "--yes"]);

@@ -177,6 +177,16 @@ impl Bundle {
                     write_private(&path, &bytes).map_err(write_error(&path))?;
                     Some(format!("objects/{name}"))
                 }
+                (Action::Patch { .. } | Action::Delete { .. }, None) => {
+                    return Err(BackupError::Invalid {
+                        path: dir.display().to_string(),
+                        message: format!(
+                            "{} {} has no saved object: nothing may change without its backup",
+                            operation.action.verb(),
+                            operation.target.display()
+                        ),
+                    });
+                }
                 _ => None,
             };
             let mut operation = operation.clone();

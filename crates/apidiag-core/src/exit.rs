@@ -101,8 +101,7 @@ mod tests {
     fn codes_are_pinned_and_distinct() {
         let codes: Vec<u8> = Outcome::ALL.iter().map(|o| o.code()).collect();
         assert_eq!(codes, vec![0, 1, 2, 3, 4, 5, 64, 70]);
-        let mut unique = codes.clone();
-        unique.dedup();
+        let unique: std::collections::HashSet<u8> = codes.iter().copied().collect();
         assert_eq!(unique.len(), codes.len());
     }
 

@@ -503,7 +503,7 @@ fn patch(resource: &ResourceType, object: &Value, change: Value) -> Operation {
     long_about = "Find the AKS managed API server guard (FlowSchema and PriorityLevelConfiguration \
 `aks-managed-apiserver-guard`), explain which clients it throttles and how hard, count the 429s it caused, \
 and point to the clients that overloaded the API server (`kubectl apidiag throttle`).\n\n\
-Without --fix the check only reads (about 6 requests, no LISTs). With --fix it shows a plan, dry-runs it \
+Without --fix the check only reads (7 requests, no LISTs). With --fix it shows a plan, dry-runs it \
 on the server, asks (or takes --yes), writes a backup, then acts; `kubectl apidiag undo` restores.\n\n\
 Guide: Troubleshoot API server and etcd problems in AKS, Cause 4 and Solution 4.",
     after_help = after_help()
@@ -515,7 +515,7 @@ pub struct Args {
     #[arg(long, value_enum, value_name = "FIX")]
     pub fix: Option<Fix>,
     /// With --fix raise-shares: the new concurrency shares (default: double the current)
-    #[arg(long, value_name = "N", requires = "fix")]
+    #[arg(long, value_name = "N", requires = "fix", value_parser = clap::value_parser!(i64).range(1..))]
     pub shares: Option<i64>,
     /// With --fix delete --yes: confirm that the offending clients were found and fixed
     #[arg(long, requires = "fix")]
@@ -544,9 +544,14 @@ pub async fn run(args: Args) -> crate::exit::Outcome {
             None => None,
             Some(fix) => match plan(&state, fix, shares, clients_fixed) {
                 Ok(plan) => Some(crate::run::remediate(ctx, plan, 1).await),
+                // Nothing to plan (no guard, shares not above the current ones):
+                // the fix was asked for and not applied, which exit 4 says.
                 Err(error) => {
                     eprintln!("{}: {error}", fix.id());
-                    None
+                    Some(Ok(crate::remediation::RemediationResult::not_planned(
+                        fix.id(),
+                        &error.to_string(),
+                    )))
                 }
             },
         };

@@ -196,6 +196,20 @@ impl RemediationResult {
         }
     }
 
+    /// A fix that was asked for but could not even be planned (nothing to fix, or
+    /// an option that does not fit what the cluster holds): not applied, exit 4.
+    pub fn not_planned(id: &str, reason: &str) -> Self {
+        RemediationResult {
+            id: id.to_string(),
+            title: String::new(),
+            state: RemediationState::Skipped {
+                reason: reason.to_string(),
+            },
+            operations: Vec::new(),
+            backup: None,
+        }
+    }
+
     fn without_changes(plan: &Plan, state: RemediationState) -> Self {
         RemediationResult {
             id: plan.id.clone(),
@@ -283,10 +297,16 @@ pub async fn execute(
             plan.operations.len()
         );
     } else {
+        let gone = dry.len() - refused.len();
         eprintln!(
-            "server dry run: {} of {} operations refused:",
-            dry.len(),
-            plan.operations.len()
+            "server dry run: {} of {} operations refused{}:",
+            refused.len(),
+            plan.operations.len(),
+            if gone > 0 {
+                format!(", {gone} objects already gone")
+            } else {
+                String::new()
+            }
         );
         for (index, error) in dry.iter().take(10) {
             eprintln!(

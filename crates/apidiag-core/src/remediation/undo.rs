@@ -63,10 +63,10 @@ pub async fn plan(api: &ApiClient, bundle: &Bundle) -> Result<(Plan, Vec<UndoNot
     for entry in &manifest.operations {
         let target = &entry.operation.target;
         let outcome = journal.get(&entry.index).map(|j| j.outcome);
-        if matches!(
-            outcome,
-            Some(OperationOutcome::Skipped | OperationOutcome::Failed)
-        ) {
+        // Only a skip is known not to have changed anything: a failed request (a
+        // timeout, a 5xx) may still have been applied, so it is checked like one
+        // that has no journal line.
+        if matches!(outcome, Some(OperationOutcome::Skipped)) {
             notes.push(UndoNote {
                 target: target.display(),
                 note: "was not changed by the original run".into(),

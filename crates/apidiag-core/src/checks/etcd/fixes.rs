@@ -135,14 +135,14 @@ pub struct FixArgs {
         conflicts_with = "all_namespaces"
     )]
     pub namespaces: Vec<String>,
-    /// Fix in every namespace where the diagnosis found something
+    /// Fix in every namespace (one cluster-wide listing)
     #[arg(short = 'A', long, requires = "fix")]
     pub all_namespaces: bool,
     /// With --fix helm-history: revisions to keep per release (the deployed one is always kept)
     #[arg(long, value_name = "N", requires = "fix")]
     pub keep: Option<usize>,
     /// With --fix cronjob-ttl: ttlSecondsAfterFinished to set [default: 86400]
-    #[arg(long, value_name = "SECONDS", requires = "fix")]
+    #[arg(long, value_parser = clap::value_parser!(i64).range(0..=i64::from(i32::MAX)), value_name = "SECONDS", requires = "fix")]
     pub ttl: Option<i64>,
     /// With --fix object-quota: the limit for each counted kind [default: 5000]
     #[arg(long, value_name = "N", requires = "fix")]
