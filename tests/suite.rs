@@ -119,13 +119,11 @@ fn a_missing_sibling_is_a_clear_error() {
 #[test]
 fn a_user_without_permission_gets_could_not_check() {
     let sandbox = Sandbox::new();
-    let output = sandbox
-        .cmd("kubectl-apidiag-guard")
-        .arg("--kubeconfig")
-        .arg(lab().user_kubeconfig())
-        .args(["-o", "json"])
-        .output()
-        .unwrap();
+    let output = sandbox.run(
+        "kubectl-apidiag-guard",
+        lab().user_kubeconfig(),
+        &["-o", "json"],
+    );
     assert_code(&output, 3);
     let report = json_report(&output.stdout);
     let status = &report["checks"][0]["status"];
@@ -333,13 +331,11 @@ fn merged_kubeconfig_files_and_context_selection_work_like_kubectl() {
 fn impersonation_reaches_the_api_server() {
     // The admin may impersonate; as the lab user the guard is out of reach.
     let sandbox = Sandbox::new();
-    let output = sandbox
-        .cmd("kubectl-apidiag-guard")
-        .arg("--kubeconfig")
-        .arg(lab().admin_kubeconfig())
-        .args(["--as", "lab-user", "-o", "json"])
-        .output()
-        .unwrap();
+    let output = sandbox.run(
+        "kubectl-apidiag-guard",
+        lab().admin_kubeconfig(),
+        &["--as", "lab-user", "-o", "json"],
+    );
     assert_eq!(
         output.status.code(),
         Some(3),

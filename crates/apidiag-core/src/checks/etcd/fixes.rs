@@ -286,13 +286,11 @@ pub fn candidates(
                 for release in &helm.releases {
                     let prunable = release.prunable(keep).len();
                     if prunable > 0 {
-                        let entry = out
-                            .entry(release.namespace.clone())
-                            .or_insert_with(String::new);
-                        if !entry.is_empty() {
-                            entry.push_str(", ");
-                        }
-                        entry.push_str(&format!("{}: {prunable} old revisions", release.name));
+                        append(
+                            &mut out,
+                            &release.namespace,
+                            &format!("{}: {prunable} old revisions", release.name),
+                        );
                     }
                 }
             }
@@ -300,13 +298,7 @@ pub fn candidates(
         Fix::CronjobTtl => {
             if let Some(jobs) = &state.jobs {
                 for cron in jobs.cronjobs_without_ttl() {
-                    let entry = out
-                        .entry(cron.namespace.clone())
-                        .or_insert_with(String::new);
-                    if !entry.is_empty() {
-                        entry.push_str(", ");
-                    }
-                    entry.push_str(&format!("cronjob/{}", cron.name));
+                    append(&mut out, &cron.namespace, &format!("cronjob/{}", cron.name));
                 }
             }
         }
@@ -320,6 +312,15 @@ pub fn candidates(
         }
     }
     out
+}
+
+/// Adds `text` to a namespace's comma-separated summary.
+fn append(out: &mut BTreeMap<String, String>, namespace: &str, text: &str) {
+    let entry = out.entry(namespace.to_string()).or_default();
+    if !entry.is_empty() {
+        entry.push_str(", ");
+    }
+    entry.push_str(text);
 }
 
 /// Decides where the fix applies: flags, else a multi-select on a terminal, else
