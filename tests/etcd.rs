@@ -16,8 +16,13 @@ use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use apidiag_test::{Lab, LabOptions, Sandbox, Scenario, ScenarioSize, findings, json_report};
+use apidiag_test::{
+    Lab, LabOptions, Sandbox, Scenario, ScenarioSize, findings, json_report, kubectl,
+};
 use serde_json::Value;
+
+/// The suite binary, built by cargo from this source for this test.
+const APIDIAG: &str = env!("CARGO_BIN_EXE_kubectl-apidiag");
 
 const RUNNING_LABEL: &str = "lab.apidiag.dev/expect=running";
 
@@ -37,7 +42,8 @@ struct Story<'a> {
 impl Story<'_> {
     fn etcd(&self, args: &[&str]) -> Output {
         self.sandbox
-            .cmd("kubectl-apidiag-etcd")
+            .cmd(APIDIAG)
+            .arg("etcd")
             .arg("--kubeconfig")
             .arg(self.admin)
             .args(args)
@@ -62,7 +68,7 @@ impl Story<'_> {
     fn kubectl(&self, args: &[&str]) -> Value {
         let output = self
             .sandbox
-            .command("/usr/bin/kubectl")
+            .cmd(kubectl())
             .arg("--kubeconfig")
             .arg(self.admin)
             .args(args)
@@ -90,7 +96,7 @@ impl Story<'_> {
 
     fn undo(&self, bundle: &str) -> Output {
         self.sandbox
-            .cmd("kubectl-apidiag")
+            .cmd(APIDIAG)
             .arg("--kubeconfig")
             .arg(self.admin)
             .args(["undo", bundle, "--yes"])
@@ -649,7 +655,7 @@ fn helm_prune(story: &Story<'_>) {
     for (version, status) in [(20, "superseded"), (3, "deployed")] {
         let output = story
             .sandbox
-            .command("/usr/bin/kubectl")
+            .cmd(kubectl())
             .arg("--kubeconfig")
             .arg(story.admin)
             .args([
@@ -772,7 +778,8 @@ fn cronjob_ttl_and_quota(story: &Story<'_>) {
 fn a_user_without_cluster_rights(story: &Story<'_>, user: &Path) {
     let output = story
         .sandbox
-        .cmd("kubectl-apidiag-etcd")
+        .cmd(APIDIAG)
+        .arg("etcd")
         .arg("--kubeconfig")
         .arg(user)
         .args(["-o", "json"])

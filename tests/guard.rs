@@ -10,8 +10,13 @@
 
 use std::path::Path;
 
-use apidiag_test::{Lab, LabOptions, Sandbox, Scenario, ScenarioSize, findings, json_report};
+use apidiag_test::{
+    Lab, LabOptions, Sandbox, Scenario, ScenarioSize, findings, json_report, k8s_version, kubectl,
+};
 use serde_json::Value;
+
+/// The suite binary, built by cargo from this source for this test.
+const APIDIAG: &str = env!("CARGO_BIN_EXE_kubectl-apidiag");
 
 const GUARD: &str = "aks-managed-apiserver-guard";
 const LABEL: &str = "aks-managed-skip-update-operation";
@@ -19,7 +24,7 @@ const LABEL: &str = "aks-managed-skip-update-operation";
 /// Reads an object with kubectl; `None` when it does not exist.
 fn kubectl_get(sandbox: &Sandbox, kubeconfig: &Path, kind: &str) -> Option<Value> {
     let output = sandbox
-        .command("/usr/bin/kubectl")
+        .cmd(kubectl())
         .arg("--kubeconfig")
         .arg(kubeconfig)
         .args(["get", kind, GUARD, "-o", "json", "--ignore-not-found"])
@@ -58,7 +63,7 @@ fn guard_story_on_a_real_api_server() {
         .expect("the lab starts");
     let admin = lab.admin_kubeconfig();
     let sandbox = Sandbox::new();
-    let guard = |args: &[&str]| sandbox.run("kubectl-apidiag-guard", admin, args);
+    let guard = |args: &[&str]| sandbox.run(APIDIAG, admin, &[&["guard"], args].concat());
     let code = |output: &std::process::Output| output.status.code().unwrap_or(-1);
     let stderr =
         |output: &std::process::Output| String::from_utf8_lossy(&output.stderr).into_owned();
@@ -70,7 +75,7 @@ fn guard_story_on_a_real_api_server() {
     let found = findings(&report, "guard");
     assert_eq!(found.len(), 1, "{report:#}");
     assert_eq!(found[0]["severity"], "ok");
-    assert_eq!(report["server"]["version"], "v1.37.1");
+    assert_eq!(report["server"]["version"], k8s_version());
 
     // Nothing to fix on a healthy cluster: the fix is not applied (exit 4), no bundle.
     let nothing = guard(&["--fix", "delete", "--yes", "--clients-fixed"]);
@@ -238,7 +243,7 @@ fn guard_story_on_a_real_api_server() {
     );
 
     // undo restores both objects from the bundle.
-    let undo = sandbox.run("kubectl-apidiag", admin, &["undo", "--yes"]);
+    let undo = sandbox.run(APIDIAG, admin, &["undo", "--yes"]);
     assert_eq!(code(&undo), 0, "{}", stderr(&undo));
     assert_eq!(
         label(&kubectl_get(&sandbox, admin, "flowschema").unwrap()),
@@ -249,7 +254,7 @@ fn guard_story_on_a_real_api_server() {
         None
     );
     let listed = sandbox
-        .cmd("kubectl-apidiag")
+        .cmd(APIDIAG)
         .args(["backups", "-o", "json"])
         .output()
         .unwrap();
@@ -313,7 +318,7 @@ fn guard_story_on_a_real_api_server() {
         .find(|b| b.to_string_lossy().ends_with("-guard-delete"))
         .expect("the delete's bundle");
     let newest_name = newest.to_str().unwrap();
-    let undo = sandbox.run("kubectl-apidiag", admin, &["undo", newest_name, "--yes"]);
+    let undo = sandbox.run(APIDIAG, admin, &["undo", newest_name, "--yes"]);
     assert_eq!(code(&undo), 0, "{}", stderr(&undo));
     let pl = kubectl_get(&sandbox, admin, "prioritylevelconfiguration").expect("re-created");
     assert_eq!(shares(&pl), 40);
@@ -328,7 +333,7 @@ fn guard_story_on_a_real_api_server() {
     assert_eq!(code(&back), 2, "{}", stderr(&back));
 
     // Undoing the same bundle again finds nothing to do.
-    let again = sandbox.run("kubectl-apidiag", admin, &["undo", newest_name, "--yes"]);
+    let again = sandbox.run(APIDIAG, admin, &["undo", newest_name, "--yes"]);
     assert_eq!(code(&again), 0, "{}", stderr(&again));
     assert!(
         stderr(&again).contains("nothing to do"),

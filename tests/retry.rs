@@ -10,6 +10,9 @@ use apidiag_test::scripted::{Reply, ScriptedServer};
 use apidiag_test::{Sandbox, assert_code, findings, json_report};
 use serde_json::json;
 
+/// The suite binary, built by cargo from this source for this test.
+const APIDIAG: &str = env!("CARGO_BIN_EXE_kubectl-apidiag");
+
 const GUARD_FS: &str =
     "GET /apis/flowcontrol.apiserver.k8s.io/v1/flowschemas/aks-managed-apiserver-guard";
 const GUARD_PL: &str = "GET /apis/flowcontrol.apiserver.k8s.io/v1/prioritylevelconfigurations/aks-managed-apiserver-guard";
@@ -57,7 +60,7 @@ fn a_429_with_retry_after_mid_run_is_honoured_and_counted() {
     let sandbox = Sandbox::new();
     let kubeconfig = server.kubeconfig(sandbox.home());
     let started = Instant::now();
-    let output = sandbox.run("kubectl-apidiag-guard", &kubeconfig, &["-o", "json"]);
+    let output = sandbox.run(APIDIAG, &kubeconfig, &["guard", "-o", "json"]);
     let elapsed = started.elapsed();
     assert_code(&output, 0);
     assert!(
@@ -113,7 +116,7 @@ fn a_read_that_fails_with_500_or_a_cut_connection_is_retried() {
     ]);
     let sandbox = Sandbox::new();
     let kubeconfig = server.kubeconfig(sandbox.home());
-    let output = sandbox.run("kubectl-apidiag-guard", &kubeconfig, &["-o", "json"]);
+    let output = sandbox.run(APIDIAG, &kubeconfig, &["guard", "-o", "json"]);
     assert_code(&output, 0);
     assert!(
         server.unused().is_empty(),
@@ -139,7 +142,7 @@ fn a_server_that_keeps_throttling_ends_in_could_not_check() {
     let server = ScriptedServer::start(script);
     let sandbox = Sandbox::new();
     let kubeconfig = server.kubeconfig(sandbox.home());
-    let output = sandbox.run("kubectl-apidiag-guard", &kubeconfig, &[]);
+    let output = sandbox.run(APIDIAG, &kubeconfig, &["guard"]);
     assert_eq!(output.status.code(), Some(3));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("kept throttling"), "{stdout}");

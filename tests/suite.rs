@@ -1,6 +1,7 @@
 //! `kubectl apidiag` as users reach it: every check at once on a healthy lab,
-//! through real kubectl in both plugin layouts, with a user who may not see the
-//! guard, against a server that is not there, and with a wrong command line.
+//! through real kubectl with only `kubectl-apidiag` on PATH (krew's layout), with
+//! a user who may not see the guard, against a server that is not there, and with
+//! a wrong command line. (A check's own binary on PATH is tested in its package.)
 
 // In a test, a panic is the failure report.
 #![allow(clippy::unwrap_used)]
@@ -8,13 +9,16 @@
 use std::os::unix::fs::symlink;
 use std::path::Path;
 
-use apidiag_test::{Sandbox, assert_code, binary, findings, json_report, lab};
+use apidiag_test::{Sandbox, assert_code, findings, json_report, k8s_version, kubectl, lab};
+
+/// The suite binary, built by cargo from this source for this test.
+const APIDIAG: &str = env!("CARGO_BIN_EXE_kubectl-apidiag");
 
 #[test]
 fn every_check_on_a_healthy_lab_finds_nothing() {
     let lab = lab();
     let sandbox = Sandbox::new();
-    let output = sandbox.run("kubectl-apidiag", lab.admin_kubeconfig(), &["-o", "json"]);
+    let output = sandbox.run(APIDIAG, lab.admin_kubeconfig(), &["-o", "json"]);
     assert_code(&output, 0);
     let report = json_report(&output.stdout);
     for check in report["checks"].as_array().unwrap() {
@@ -30,7 +34,7 @@ fn every_check_on_a_healthy_lab_finds_nothing() {
 
     // People get the cost line last.
     let human = sandbox
-        .cmd("kubectl-apidiag")
+        .cmd(APIDIAG)
         .arg("--kubeconfig")
         .arg(lab.admin_kubeconfig())
         .output()
@@ -43,87 +47,78 @@ fn every_check_on_a_healthy_lab_finds_nothing() {
     );
 }
 
-/// A PATH folder holding links to the named built binaries.
-fn plugin_dir(names: &[&str]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for name in names {
-        symlink(binary(name), dir.path().join(name)).unwrap();
-    }
-    dir
-}
-
-fn kubectl_apidiag_guard(path: &Path) -> std::process::Output {
+/// kubectl as a user runs it, with `PATH` holding only `dir` (the plugins) and
+/// kubectl's own folder.
+fn kubectl_with_plugins(dir: &Path, args: &[&str]) -> std::process::Output {
+    let kubectl = kubectl();
+    let kubectl_dir = kubectl.parent().unwrap().to_path_buf();
     Sandbox::new()
-        .with_path(&[path])
-        .command("/usr/bin/kubectl")
-        .args(["apidiag", "guard", "--kubeconfig"])
+        .with_path(&[dir, &kubectl_dir])
+        .cmd(&kubectl)
+        .args(args)
+        .arg("--kubeconfig")
         .arg(lab().admin_kubeconfig())
         .output()
         .unwrap()
 }
 
 #[test]
-fn kubectl_runs_the_guard_when_the_sibling_is_on_path() {
-    let dir = plugin_dir(&["kubectl-apidiag", "kubectl-apidiag-guard"]);
-    let output = kubectl_apidiag_guard(dir.path());
-    assert_code(&output, 0);
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        text.contains("── guard") && text.contains("[guard.applied]"),
-        "{text}"
-    );
-}
+fn only_kubectl_apidiag_on_path_runs_every_check_through_kubectl() {
+    // krew's layout: one link, `kubectl-apidiag`, and no per-check binary anywhere.
+    let dir = tempfile::tempdir().unwrap();
+    symlink(APIDIAG, dir.path().join("kubectl-apidiag")).unwrap();
 
-#[test]
-fn kubectl_runs_the_guard_through_kubectl_apidiag_in_the_krew_layout() {
-    // krew links only kubectl-apidiag; the sibling sits next to the link's target.
-    let dir = plugin_dir(&["kubectl-apidiag"]);
-    let output = kubectl_apidiag_guard(dir.path());
-    assert_code(&output, 0);
-    let text = String::from_utf8_lossy(&output.stdout);
+    let etcd = kubectl_with_plugins(dir.path(), &["apidiag", "etcd", "-o", "json"]);
+    assert_code(&etcd, 0);
+    let report = json_report(&etcd.stdout);
+    assert_eq!(report["checks"][0]["check"], "etcd", "{report:#}");
+    assert_eq!(report["checks"].as_array().unwrap().len(), 1);
+
+    let guard = kubectl_with_plugins(dir.path(), &["apidiag", "guard"]);
+    assert_code(&guard, 0);
+    let text = String::from_utf8_lossy(&guard.stdout);
     assert!(
-        text.contains("── guard") && text.contains("[guard.applied]"),
+        text.contains("── guard") && text.contains("guard.applied"),
         "{text}"
     );
 
-    // Flags kubectl passes before the check name reach the check too.
-    let output = Sandbox::new()
-        .with_path(&[dir.path()])
-        .command("/usr/bin/kubectl")
-        .args(["apidiag", "-o", "json", "guard", "--kubeconfig"])
-        .arg(lab().admin_kubeconfig())
-        .output()
-        .unwrap();
+    for (command, expected) in [
+        (&["apidiag", "guard", "--help"][..], "--clients-fixed"),
+        (&["apidiag", "undo", "--help"][..], "Bundle name"),
+    ] {
+        let help = kubectl_with_plugins(dir.path(), command);
+        assert_code(&help, 0);
+        let text = String::from_utf8_lossy(&help.stdout);
+        assert!(text.contains(expected), "{command:?}:\n{text}");
+        assert!(text.contains("--kubeconfig"), "{command:?}:\n{text}");
+    }
+
+    // Flags kubectl passes before the check name are parsed once, with the check's.
+    let output = kubectl_with_plugins(dir.path(), &["apidiag", "-o", "json", "guard"]);
     assert_code(&output, 0);
     assert_eq!(json_report(&output.stdout)["checks"][0]["check"], "guard");
 }
 
 #[test]
-fn a_missing_sibling_is_a_clear_error() {
-    // A copy, not a link: its folder has no kubectl-apidiag-guard.
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        binary("kubectl-apidiag"),
-        dir.path().join("kubectl-apidiag"),
-    )
-    .unwrap();
-    let output = kubectl_apidiag_guard(dir.path());
-    assert_eq!(output.status.code(), Some(64));
+fn a_check_this_build_lacks_is_named_as_such() {
+    let output = Sandbox::new()
+        .cmd(APIDIAG)
+        .arg("throttle")
+        .output()
+        .unwrap();
+    assert_code(&output, 64);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("the `guard` check is not installed"),
+        stderr.contains("the `throttle` check is not part of this build"),
         "{stderr}"
     );
+    assert!(stderr.contains("etcd, guard"), "{stderr}");
 }
 
 #[test]
 fn a_user_without_permission_gets_could_not_check() {
     let sandbox = Sandbox::new();
-    let output = sandbox.run(
-        "kubectl-apidiag-guard",
-        lab().user_kubeconfig(),
-        &["-o", "json"],
-    );
+    let output = sandbox.run(APIDIAG, lab().user_kubeconfig(), &["guard", "-o", "json"]);
     assert_code(&output, 3);
     let report = json_report(&output.stdout);
     let status = &report["checks"][0]["status"];
@@ -153,7 +148,8 @@ fn an_unreachable_server_points_to_the_connectivity_check() {
     )
     .unwrap();
     let output = sandbox
-        .cmd("kubectl-apidiag-guard")
+        .cmd(APIDIAG)
+        .arg("guard")
         .arg("--kubeconfig")
         .arg(&kubeconfig)
         .output()
@@ -170,7 +166,7 @@ fn an_unreachable_server_points_to_the_connectivity_check() {
 #[test]
 fn no_kubeconfig_at_all_says_what_to_do() {
     let sandbox = Sandbox::new();
-    let output = sandbox.cmd("kubectl-apidiag-guard").output().unwrap();
+    let output = sandbox.cmd(APIDIAG).arg("guard").output().unwrap();
     assert_eq!(output.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("no kubeconfig found"), "{stderr}");
@@ -181,22 +177,20 @@ fn no_kubeconfig_at_all_says_what_to_do() {
 fn usage_errors_exit_64_and_help_exits_0() {
     let sandbox = Sandbox::new();
     let bad = sandbox
-        .cmd("kubectl-apidiag-guard")
+        .cmd(APIDIAG)
+        .arg("guard")
         .arg("--no-such-flag")
         .output()
         .unwrap();
     assert_eq!(bad.status.code(), Some(64));
-    let unknown = sandbox
-        .cmd("kubectl-apidiag")
-        .arg("frobnicate")
-        .output()
-        .unwrap();
+    let unknown = sandbox.cmd(APIDIAG).arg("frobnicate").output().unwrap();
     assert_eq!(unknown.status.code(), Some(64));
     assert!(
         String::from_utf8_lossy(&unknown.stderr).contains("unknown command or check `frobnicate`")
     );
     let help = sandbox
-        .cmd("kubectl-apidiag-guard")
+        .cmd(APIDIAG)
+        .arg("guard")
         .arg("--help")
         .output()
         .unwrap();
@@ -273,13 +267,17 @@ fn exec_credential_plugins_work() {
     )
     .unwrap();
     let output = sandbox
-        .cmd("kubectl-apidiag-guard")
+        .cmd(APIDIAG)
+        .arg("guard")
         .env("KUBECONFIG", &kubeconfig)
         .args(["-o", "json"])
         .output()
         .unwrap();
     assert_code(&output, 0);
-    assert_eq!(json_report(&output.stdout)["server"]["version"], "v1.37.1");
+    assert_eq!(
+        json_report(&output.stdout)["server"]["version"],
+        k8s_version()
+    );
 }
 
 #[test]
@@ -294,7 +292,8 @@ fn merged_kubeconfig_files_and_context_selection_work_like_kubectl() {
     ])
     .unwrap();
     let as_user = sandbox
-        .cmd("kubectl-apidiag-guard")
+        .cmd(APIDIAG)
+        .arg("guard")
         .env("KUBECONFIG", &merged)
         .args(["-o", "json"])
         .output()
@@ -306,7 +305,8 @@ fn merged_kubeconfig_files_and_context_selection_work_like_kubectl() {
     );
     let admin_context = kubeconfig_field(lab.admin_kubeconfig(), "current-context");
     let as_admin = sandbox
-        .cmd("kubectl-apidiag-guard")
+        .cmd(APIDIAG)
+        .arg("guard")
         .env("KUBECONFIG", &merged)
         .args(["--context", &admin_context, "-o", "json"])
         .output()
@@ -318,7 +318,8 @@ fn merged_kubeconfig_files_and_context_selection_work_like_kubectl() {
     );
 
     let wrong = sandbox
-        .cmd("kubectl-apidiag-guard")
+        .cmd(APIDIAG)
+        .arg("guard")
         .env("KUBECONFIG", &merged)
         .args(["--context", "nope"])
         .output()
@@ -332,9 +333,9 @@ fn impersonation_reaches_the_api_server() {
     // The admin may impersonate; as the lab user the guard is out of reach.
     let sandbox = Sandbox::new();
     let output = sandbox.run(
-        "kubectl-apidiag-guard",
+        APIDIAG,
         lab().admin_kubeconfig(),
-        &["--as", "lab-user", "-o", "json"],
+        &["guard", "--as", "lab-user", "-o", "json"],
     );
     assert_eq!(
         output.status.code(),
@@ -349,5 +350,61 @@ fn impersonation_reaches_the_api_server() {
             .unwrap()
             .contains("\"lab-user\""),
         "{report:#}"
+    );
+}
+
+#[test]
+fn every_check_at_once_fetches_metrics_once() {
+    // The run impersonates a name no other test uses (with the admins' group, so
+    // both checks see everything), which picks its requests out of the audit log
+    // of the shared lab.
+    let user = "apidiag-metrics-once";
+    let sandbox = Sandbox::new();
+    let output = sandbox.run(
+        APIDIAG,
+        lab().admin_kubeconfig(),
+        &["--as", user, "--as-group", "system:masters", "-o", "json"],
+    );
+    assert_code(&output, 0);
+    let report = json_report(&output.stdout);
+    let checks: Vec<&str> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["check"].as_str().unwrap())
+        .collect();
+    assert_eq!(checks, ["etcd", "guard"], "{report:#}");
+    let cost = report["cost"]["requests"].as_u64().unwrap();
+    let read_ours = || -> Vec<serde_json::Value> {
+        let audit = std::fs::read_to_string(lab().audit_log()).unwrap();
+        audit
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter(|event| {
+                event["stage"] == "ResponseComplete"
+                    && event["impersonatedUser"]["username"] == user
+            })
+            .collect()
+    };
+    // The last events may reach the file a moment after the client has its answer.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mut ours = read_ours();
+    while (ours.len() as u64) < cost && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        ours = read_ours();
+    }
+    assert!(
+        !ours.is_empty(),
+        "the run's requests are not in the audit log"
+    );
+    let metrics = ours
+        .iter()
+        .filter(|event| event["requestURI"] == "/metrics")
+        .count();
+    assert_eq!(metrics, 1, "/metrics fetched {metrics} times by one run");
+    assert_eq!(
+        ours.len() as u64,
+        cost,
+        "the printed cost is what the server saw"
     );
 }

@@ -34,14 +34,10 @@ use crate::connection::Connection;
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
     /// No connection to the API server (refused, reset, DNS, TLS) or no answer in time.
-    #[error(
-        "cannot reach the API server at {server}: {message}\nhint: `kubectl apidiag connectivity` checks the path to the API server; --request-timeout allows slower answers"
-    )]
+    #[error("cannot reach the API server at {server}: {message}")]
     Unreachable { server: String, message: String },
     /// The credentials were refused (expired token, wrong certificate).
-    #[error(
-        "the API server refused the credentials (401): {message}\nhint: refresh the credentials in your kubeconfig (e.g. `az aks get-credentials`), then retry"
-    )]
+    #[error("the API server refused the credentials (401): {message}")]
     Unauthorized { message: String },
     /// RBAC denied the request.
     #[error("missing permission: {message}")]
@@ -60,9 +56,7 @@ pub enum ApiError {
     #[error("the list continuation for {path} expired (410 Gone)")]
     Gone { path: String },
     /// The server kept answering 429 after every retry.
-    #[error(
-        "the API server kept throttling {request} (429) after {attempts} attempts\nhint: the server is overloaded; `kubectl apidiag throttle` shows who is loading it"
-    )]
+    #[error("the API server kept throttling {request} (429) after {attempts} attempts")]
     Throttled { request: String, attempts: u32 },
     /// Any other error status.
     #[error("{request} failed: {code} {reason}: {message}")]
@@ -76,13 +70,31 @@ pub enum ApiError {
     #[error("unexpected answer from {path}: {message}")]
     Decode { path: String, message: String },
     /// The run used up `--max-requests`.
-    #[error(
-        "request budget of {limit} spent\nhint: raise --max-requests, or run one check at a time"
-    )]
+    #[error("request budget of {limit} spent")]
     BudgetSpent { limit: u64 },
 }
 
 impl ApiError {
+    /// What to do next, when there is something to say: kept apart from the
+    /// message so a report can show it as its own line without parsing text.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            ApiError::Unreachable { .. } => Some(
+                "`kubectl apidiag connectivity` checks the path to the API server; --request-timeout allows slower answers",
+            ),
+            ApiError::Unauthorized { .. } => Some(
+                "refresh the credentials in your kubeconfig (e.g. `az aks get-credentials`), then retry",
+            ),
+            ApiError::Throttled { .. } => {
+                Some("the server is overloaded; `kubectl apidiag throttle` shows who is loading it")
+            }
+            ApiError::BudgetSpent { .. } => {
+                Some("raise --max-requests, or run one check at a time")
+            }
+            _ => None,
+        }
+    }
+
     pub fn is_not_found(&self) -> bool {
         matches!(self, ApiError::NotFound { .. })
     }

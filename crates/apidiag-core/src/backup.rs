@@ -27,9 +27,7 @@ use crate::remediation::{Action, Operation, Plan};
 /// Why a bundle could not be written or read.
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
-    #[error(
-        "could not write the backup in {path}: {source}\nhint: nothing was changed; free disk space or set APIDIAG_BACKUP_DIR to a writable directory"
-    )]
+    #[error("could not write the backup in {path}: {source}")]
     Write {
         path: String,
         #[source]
@@ -41,14 +39,25 @@ pub enum BackupError {
         #[source]
         source: std::io::Error,
     },
-    #[error(
-        "{path} is not an apidiag backup bundle: {message}\nhint: `kubectl apidiag backups` lists the bundles"
-    )]
+    #[error("{path} is not an apidiag backup bundle: {message}")]
     Invalid { path: String, message: String },
-    #[error(
-        "no backup bundle named `{name}` in {root}\nhint: `kubectl apidiag backups` lists the bundles"
-    )]
+    #[error("no backup bundle named `{name}` in {root}")]
     NotFound { name: String, root: String },
+}
+
+impl BackupError {
+    /// What to do next, apart from the message (see [`crate::api::ApiError::hint`]).
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            BackupError::Write { .. } => Some(
+                "nothing was changed; free disk space or set APIDIAG_BACKUP_DIR to a writable directory",
+            ),
+            BackupError::Invalid { .. } | BackupError::NotFound { .. } => {
+                Some("`kubectl apidiag backups` lists the bundles")
+            }
+            BackupError::Read { .. } => None,
+        }
+    }
 }
 
 pub const BUNDLE_SCHEMA: &str = "apidiag.dev/backup/v1";

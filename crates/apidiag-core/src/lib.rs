@@ -1,28 +1,28 @@
 //! The shared core of the apidiag kubectl plugins.
 //!
-//! Every plugin binary is a thin `main.rs` over this crate. The modules follow the
-//! life of one run: [`cli`] parses the flags every plugin shares, [`connection`]
-//! turns them into a client the way kubectl would, [`api`] is the only door to the
-//! API server (rate-limited, paginated, counting what it costs), [`metrics`] reads
-//! `/metrics`, the [`checks`] produce [`finding`]s, [`render`] prints them,
-//! [`remediation`] changes the cluster with a plan, a dry run, a confirmation and a
-//! [`backup`], and [`exit`] maps the outcome to a documented exit code.
+//! The framework every check is built on; it never names a check (the suite
+//! plugin holds the list). The modules follow the life of one run: [`cli`] parses
+//! the flags every plugin shares, [`connection`] turns them into a client the way
+//! kubectl would, [`api`] is the only door to the API server (rate-limited,
+//! paginated, counting what it costs), [`check`] is what a check runs in (with the
+//! run's one `/metrics` scrape), checks produce [`finding`]s, [`render`] prints
+//! them, [`remediation`] changes the cluster with a plan, a dry run, a confirmation
+//! and a [`backup`], [`run`] drives one binary from argv to exit code, and [`exit`]
+//! maps the outcome to a documented exit code.
 
 pub mod api;
 pub mod backup;
-pub mod checks;
+pub mod check;
 pub mod cli;
 pub mod connection;
 pub mod exit;
 pub mod finding;
 pub mod flowcontrol;
-pub mod metrics;
 pub mod object;
 pub mod remediation;
 pub mod render;
 pub mod run;
 pub mod style;
-pub mod suite;
 
 /// The version every binary reports and sends in its user agent.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,21 +1,23 @@
 //! How a plugin run goes, from argv to exit code, shared by every binary.
 //!
-//! `main.rs` of each plugin calls [`main`] with its argument type and one async
-//! function. Parsing errors exit 64 (help and version exit 0); the run gets a
+//! The suite's `main.rs` calls [`main`] with its argument type and one async
+//! function; a check's own binary calls [`check_main`], which builds the same
+//! command `kubectl apidiag <check>` parses (the check's flags, then the shared
+//! ones). Parsing errors exit 64 (help and version exit 0); the run gets a
 //! single-threaded runtime (a diagnosis waits on the network, it does not compute);
 //! [`open`] connects like kubectl and reads `/version`; [`single`] runs one check,
 //! prints the diagnosis, then runs the requested remediation and prints its outcome
-//! and what the run cost.
+//! and what the run cost; [`all`] runs the checks it is given concurrently.
 
 use std::ffi::OsString;
 use std::future::Future;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Args, FromArgMatches, Parser};
 
 use crate::api::{ApiClient, ApiError};
-use crate::checks::Context;
+use crate::check::{CheckSpec, Context, could_not_check};
 use crate::cli::{GlobalArgs, OutputFormat};
 use crate::connection;
 use crate::exit::Outcome;
@@ -31,18 +33,55 @@ where
     F: FnOnce(A) -> Fut,
     Fut: Future<Output = Outcome>,
 {
-    main_from(std::env::args_os(), body)
+    run_parsed(A::try_parse_from(std::env::args_os()), body)
 }
 
-/// [`main`] with explicit arguments (the dispatcher and tests use it).
-pub fn main_from<A, F, Fut, I>(args: I, body: F) -> ExitCode
+/// The command of a check's own binary, `kubectl-apidiag-<name>`: the check's
+/// flags (and its help text, from its `clap::Args`), then the shared ones; the
+/// same as `kubectl apidiag <name>`.
+pub fn check_command<A: Args>(name: &str) -> clap::Command {
+    let command = clap::Command::new(format!("kubectl-apidiag-{name}"))
+        .bin_name(format!("kubectl apidiag {name}"))
+        .version(crate::VERSION);
+    GlobalArgs::augment_args(A::augment_args(command))
+}
+
+/// The `main` of a check's own binary: parses [`check_command`], then runs `body`
+/// with the shared flags and the check's.
+pub fn check_main<A, F, Fut>(name: &str, body: F) -> ExitCode
 where
-    A: Parser,
-    F: FnOnce(A) -> Fut,
+    A: Args + FromArgMatches,
+    F: FnOnce(GlobalArgs, A) -> Fut,
+    Fut: Future<Output = Outcome>,
+{
+    check_main_from(name, std::env::args_os(), body)
+}
+
+/// [`check_main`] with explicit arguments, for tests.
+pub fn check_main_from<A, F, Fut, I>(name: &str, args: I, body: F) -> ExitCode
+where
+    A: Args + FromArgMatches,
+    F: FnOnce(GlobalArgs, A) -> Fut,
     Fut: Future<Output = Outcome>,
     I: IntoIterator<Item = OsString>,
 {
-    let args = match A::try_parse_from(args) {
+    let parsed = check_command::<A>(name)
+        .try_get_matches_from(args)
+        .and_then(|matches| {
+            Ok((
+                GlobalArgs::from_arg_matches(&matches)?,
+                A::from_arg_matches(&matches)?,
+            ))
+        });
+    run_parsed(parsed, |(global, args)| body(global, args))
+}
+
+fn run_parsed<T, F, Fut>(parsed: Result<T, clap::Error>, body: F) -> ExitCode
+where
+    F: FnOnce(T) -> Fut,
+    Fut: Future<Output = Outcome>,
+{
+    let args = match parsed {
         Ok(args) => args,
         Err(error) => return usage_error(error),
     };
@@ -104,12 +143,12 @@ pub async fn open(global: &GlobalArgs) -> Result<Context, OpenError> {
         Err(ApiError::Forbidden { .. }) => {}
         Err(error) => return Err(OpenError::Api { api, server, error }),
     }
-    Ok(Context {
+    Ok(Context::new(
         api,
         server,
-        namespace: connection.namespace,
-        global: global.clone(),
-    })
+        connection.namespace,
+        global.clone(),
+    ))
 }
 
 /// What a check body hands back: its report, and the remediation it ran if any.
@@ -172,7 +211,7 @@ pub async fn remediate(
     };
     remediation::execute(&session, plan)
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| with_hint(&e, e.hint()))
 }
 
 /// Prints the report in two halves for people (checks first, so they are on screen
@@ -241,11 +280,7 @@ impl Printer {
                 let reports = checks
                     .iter()
                     .map(|check| {
-                        crate::checks::could_not_check(
-                            check,
-                            &error,
-                            "get on the non-resource URL /version",
-                        )
+                        could_not_check(check, &error, "get on the non-resource URL /version")
                     })
                     .collect();
                 let report = Report {
@@ -263,24 +298,32 @@ impl Printer {
     }
 }
 
+/// `message`, and on a line of its own what to do next: how every error that has
+/// a hint is shown.
+pub fn with_hint(message: &dyn std::fmt::Display, hint: Option<&str>) -> String {
+    match hint {
+        Some(hint) => format!("{message}\nhint: {hint}"),
+        None => message.to_string(),
+    }
+}
+
 /// Writes to stdout; a closed pipe (`| head`) is not an error worth a panic.
-fn write_stdout(text: &str) {
+pub fn write_stdout(text: &str) {
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(text.as_bytes());
     let _ = stdout.flush();
 }
 
-/// Runs every check of this build concurrently, read-only, through one client.
-pub async fn all(global: &GlobalArgs) -> Outcome {
-    let names: Vec<&str> = crate::checks::ALL.iter().map(|c| c.name).collect();
+/// Runs `checks` concurrently, read-only, through one client and one `/metrics`
+/// scrape.
+pub async fn all(global: &GlobalArgs, checks: &[CheckSpec]) -> Outcome {
+    let names: Vec<&str> = checks.iter().map(|c| c.name).collect();
     let mut printer = Printer::new(global);
     let ctx = match open(global).await {
         Ok(ctx) => ctx,
         Err(error) => return printer.open_failed(global, &names, error),
     };
-    let checks =
-        futures::future::join_all(crate::checks::ALL.iter().map(|spec| (spec.diagnose)(&ctx)))
-            .await;
+    let checks = futures::future::join_all(checks.iter().map(|spec| (spec.diagnose)(&ctx))).await;
     let report = Report {
         schema: REPORT_SCHEMA.into(),
         apidiag_version: crate::VERSION.into(),

@@ -3,6 +3,9 @@
 //! - [`Sandbox`]: runs the built binaries with an environment scrubbed of what would
 //!   change their behaviour (`KUBECONFIG`, `NO_COLOR`, `HOME`), a private `HOME` and
 //!   backup directory, and no terminal, so tests see exactly what a script would.
+//!   A binary is always named by its path from `env!("CARGO_BIN_EXE_<name>")` in the
+//!   test of the package that owns it, which cargo builds from the same source before
+//!   the test runs: no test can pick up a stale `target/debug/<name>`.
 //! - [`lab`]: the real control plane ([`apidiag_lab`]) shared by a test binary.
 //! - [`scripted`]: a scripted API server for the faults the real one will not
 //!   produce on demand (a 429 with `Retry-After`, a 500 mid-pagination).
@@ -11,27 +14,19 @@ pub mod scripted;
 
 use std::path::{Path, PathBuf};
 
-pub use apidiag_lab::{Lab, LabOptions, Scenario, ScenarioSize};
+pub use apidiag_lab::{Lab, LabOptions, Scenario, ScenarioSize, k8s_version};
 
-/// The folder with the built binaries (`target/debug`): the test executable lives in
-/// `target/debug/deps`.
-pub fn bin_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary knows its path");
-    let deps = exe
-        .parent()
-        .expect("test binaries live in target/<profile>/deps");
-    deps.parent().expect("deps has a parent").to_path_buf()
-}
-
-/// The path of a built binary, with a clear message when it is missing.
-pub fn binary(name: &str) -> PathBuf {
-    let path = bin_dir().join(name);
-    assert!(
-        path.exists(),
-        "{} is not built: run the tests with `cargo test --workspace` (it builds every plugin first)",
-        path.display()
-    );
-    path
+/// kubectl, found on PATH as a user's shell would find it (not a fixed path): the
+/// end-to-end tests use it as a real client and as the plugin launcher.
+pub fn kubectl() -> PathBuf {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("kubectl"))
+            .find(|path| path.is_file())
+    });
+    found.expect(
+        "kubectl is not on PATH: the end-to-end tests need it as a real client (install kubectl)",
+    )
 }
 
 /// The shared lab of this test binary.
@@ -75,13 +70,9 @@ impl Sandbox {
         self
     }
 
-    /// A built binary, ready to run with the scrubbed environment.
-    pub fn cmd(&self, binary_name: &str) -> assert_cmd::Command {
-        self.command(binary(binary_name))
-    }
-
-    /// Any program (e.g. `/usr/bin/kubectl`) with the scrubbed environment.
-    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> assert_cmd::Command {
+    /// A program (a built binary by its `CARGO_BIN_EXE_*` path, or [`kubectl`]) with
+    /// the scrubbed environment.
+    pub fn cmd(&self, program: impl AsRef<std::ffi::OsStr>) -> assert_cmd::Command {
         let mut cmd = assert_cmd::Command::new(program);
         cmd.env_remove("KUBECONFIG")
             .env_remove("NO_COLOR")
@@ -97,8 +88,13 @@ impl Sandbox {
     }
 
     /// Runs a built binary against a cluster: `binary --kubeconfig FILE args…`.
-    pub fn run(&self, binary_name: &str, kubeconfig: &Path, args: &[&str]) -> std::process::Output {
-        self.cmd(binary_name)
+    pub fn run(
+        &self,
+        binary: impl AsRef<std::ffi::OsStr>,
+        kubeconfig: &Path,
+        args: &[&str],
+    ) -> std::process::Output {
+        self.cmd(binary)
             .arg("--kubeconfig")
             .arg(kubeconfig)
             .args(args)

@@ -1,6 +1,6 @@
-//! `kubectl apidiag etcd`: what fills etcd, and guided cleanups (guide: Cause 3 /
-//! Solution 3, Cause 6 / Solution 6; Helm history: TCP time-outs, Cause 6).
+//! `kubectl-apidiag-etcd`: `kubectl apidiag etcd` for a direct install (kubectl
+//! runs it when it is on PATH); the same code as the suite's subcommand.
 
 fn main() -> std::process::ExitCode {
-    apidiag_core::run::main(apidiag_core::checks::etcd::run)
+    apidiag_core::run::check_main("etcd", apidiag_etcd::run)
 }

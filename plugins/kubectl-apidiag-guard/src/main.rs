@@ -1,5 +1,6 @@
-//! `kubectl apidiag guard`: the AKS managed API server guard (guide: Cause 4, Solution 4).
+//! `kubectl-apidiag-guard`: `kubectl apidiag guard` for a direct install (kubectl
+//! runs it when it is on PATH); the same code as the suite's subcommand.
 
 fn main() -> std::process::ExitCode {
-    apidiag_core::run::main(apidiag_core::checks::guard::run)
+    apidiag_core::run::check_main("guard", apidiag_guard::run)
 }

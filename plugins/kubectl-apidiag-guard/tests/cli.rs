@@ -1,5 +1,4 @@
-//! The binary's own command line, without a cluster. (Its presence also makes
-//! `cargo test` build the binary the end-to-end suite runs.)
+//! The binary's own command line, without a cluster.
 
 // In a test, a panic is the failure report.
 #![allow(clippy::unwrap_used)]

@@ -1,6 +1,6 @@
-//! `kubectl apidiag`: runs every check, hands `kubectl apidiag <check>` to its
-//! binary, and owns `undo`, `backups` and `version`.
+//! `kubectl apidiag`: every check at once, each check as a subcommand, `undo`,
+//! `backups` and `version`.
 
 fn main() -> std::process::ExitCode {
-    apidiag_core::run::main(apidiag_core::suite::run)
+    apidiag_core::run::main(kubectl_apidiag::run)
 }

@@ -239,6 +239,16 @@ pub enum RemediationError {
     Prompt(String),
 }
 
+impl RemediationError {
+    /// What to do next, apart from the message.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            RemediationError::Backup(error) => error.hint(),
+            RemediationError::Prompt(_) => None,
+        }
+    }
+}
+
 /// Where the remediation runs and how it may talk to the user.
 pub struct Session<'a> {
     pub api: &'a ApiClient,

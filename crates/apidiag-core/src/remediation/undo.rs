@@ -30,7 +30,7 @@ pub enum UndoError {
     #[error(transparent)]
     Backup(#[from] BackupError),
     #[error(
-        "the bundle was made against {bundle_server}, but the current context points at {current}\nhint: pick the right cluster with --context or --kubeconfig"
+        "the bundle was made against {bundle_server}, but the current context points at {current}"
     )]
     OtherServer {
         bundle_server: String,
@@ -38,6 +38,19 @@ pub enum UndoError {
     },
     #[error(transparent)]
     Api(#[from] crate::api::ApiError),
+}
+
+impl UndoError {
+    /// What to do next, apart from the message.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            UndoError::Backup(error) => error.hint(),
+            UndoError::OtherServer { .. } => {
+                Some("pick the right cluster with --context or --kubeconfig")
+            }
+            UndoError::Api(error) => error.hint(),
+        }
+    }
 }
 
 /// What undo found for each operation, for the preview.

@@ -21,7 +21,7 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
-use super::exposition::{MetricFamilies, Stability};
+use crate::exposition::{MetricFamilies, Stability};
 
 /// etcd database size per etcd endpoint, up to 1.25.
 pub const ETCD_DB_TOTAL_SIZE_IN_BYTES: &str = "etcd_db_total_size_in_bytes";
@@ -31,8 +31,11 @@ pub const APISERVER_STORAGE_DB_TOTAL_SIZE_IN_BYTES: &str =
     "apiserver_storage_db_total_size_in_bytes";
 /// Storage size per storage cluster, 1.28+ (stable since 1.30).
 pub const APISERVER_STORAGE_SIZE_BYTES: &str = "apiserver_storage_size_bytes";
-/// Object count per `resource` (`jobs.batch`); stable, deprecated since 1.34.
+/// Object count per `resource` (`jobs.batch`), 1.21+; stable, deprecated since 1.34.
 pub const APISERVER_STORAGE_OBJECTS: &str = "apiserver_storage_objects";
+/// Object count per `resource` (`jobs.batch`) up to 1.22: the only count metric up
+/// to 1.20, served next to [`APISERVER_STORAGE_OBJECTS`] in 1.21 and 1.22.
+pub const ETCD_OBJECT_COUNTS: &str = "etcd_object_counts";
 /// Object count per `group`,`resource`; 1.34+, alpha.
 pub const APISERVER_RESOURCE_OBJECTS: &str = "apiserver_resource_objects";
 /// Estimated stored bytes per `group`,`resource`; 1.34+, alpha.
@@ -138,7 +141,11 @@ pub fn candidates(quantity: Quantity) -> &'static [&'static str] {
             APISERVER_STORAGE_DB_TOTAL_SIZE_IN_BYTES,
             ETCD_DB_TOTAL_SIZE_IN_BYTES,
         ],
-        Quantity::ObjectCount => &[APISERVER_RESOURCE_OBJECTS, APISERVER_STORAGE_OBJECTS],
+        Quantity::ObjectCount => &[
+            APISERVER_RESOURCE_OBJECTS,
+            APISERVER_STORAGE_OBJECTS,
+            ETCD_OBJECT_COUNTS,
+        ],
         Quantity::ObjectSizeEstimate => &[APISERVER_RESOURCE_SIZE_ESTIMATE_BYTES],
         Quantity::RejectedRequests => &[APF_REJECTED_REQUESTS_TOTAL],
         Quantity::InqueueRequests => &[APF_CURRENT_INQUEUE_REQUESTS],
@@ -343,8 +350,9 @@ fn sort_by_group_resource<T>(items: &mut [T], key: impl Fn(&T) -> (&Option<Strin
 
 /// Object counts per resource, preferring `apiserver_resource_objects`
 /// (separate `group` and `resource` labels) and falling back to
-/// `apiserver_storage_objects` (one `resource` label like `jobs.batch`,
-/// split here). Sorted by group (core first), then resource.
+/// `apiserver_storage_objects`, then (up to 1.22) `etcd_object_counts`: both
+/// carry one `resource` label like `jobs.batch`, split here. Sorted by group
+/// (core first), then resource.
 pub fn object_counts(families: &MetricFamilies) -> Option<Found<Vec<ResourceCount>>> {
     let mut found = if families.has_samples(APISERVER_RESOURCE_OBJECTS) {
         let counts: Vec<ResourceCount> = by_group_resource(families, APISERVER_RESOURCE_OBJECTS)
@@ -359,9 +367,12 @@ pub fn object_counts(families: &MetricFamilies) -> Option<Found<Vec<ResourceCoun
             metric: APISERVER_RESOURCE_OBJECTS,
             value: counts,
         }
-    } else if families.has_samples(APISERVER_STORAGE_OBJECTS) {
+    } else {
+        let metric = [APISERVER_STORAGE_OBJECTS, ETCD_OBJECT_COUNTS]
+            .into_iter()
+            .find(|name| families.has_samples(name))?;
         let counts: Vec<ResourceCount> = families
-            .group_by(APISERVER_STORAGE_OBJECTS, "resource")
+            .group_by(metric, "resource")
             .into_iter()
             .map(|(qualified, count)| {
                 let (group, resource) = split_group_resource(&qualified);
@@ -373,11 +384,9 @@ pub fn object_counts(families: &MetricFamilies) -> Option<Found<Vec<ResourceCoun
             })
             .collect();
         Found {
-            metric: APISERVER_STORAGE_OBJECTS,
+            metric,
             value: counts,
         }
-    } else {
-        return None;
     };
     sort_by_group_resource(&mut found.value, |c| (&c.group, &c.resource));
     Some(found)
@@ -709,8 +718,22 @@ const FACTS: &[NameFact] = &[
     },
     NameFact {
         quantity: Quantity::ObjectCount,
-        metric: APISERVER_STORAGE_OBJECTS,
+        metric: ETCD_OBJECT_COUNTS,
         since: None,
+        until: Some(22),
+        until_expected: false,
+        deprecated_since: Some(21),
+        conditional: false,
+        stability: ALPHA,
+        note: Some(
+            "the only object-count metric up to 1.20; served next to \
+             apiserver_storage_objects in 1.21 and 1.22, then removed",
+        ),
+    },
+    NameFact {
+        quantity: Quantity::ObjectCount,
+        metric: APISERVER_STORAGE_OBJECTS,
+        since: Some(21),
         until: Some(36),
         until_expected: true,
         deprecated_since: Some(34),
@@ -925,8 +948,8 @@ pub fn minor_version(version: &str) -> Option<u32> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::{FIXTURE_1_37, FIXTURE_OLD};
     use super::*;
+    use crate::fixtures::{FIXTURE_1_19, FIXTURE_1_21, FIXTURE_1_37, FIXTURE_OLD};
 
     fn new_server() -> MetricFamilies {
         MetricFamilies::parse(FIXTURE_1_37)
@@ -1041,6 +1064,46 @@ mod tests {
                 (Some("coordination.k8s.io"), "leases", 9.0),
             ]
         );
+    }
+
+    /// Regression: replaying a 1.19 scrape, the etcd check said "object counts not
+    /// readable" although the scrape has `etcd_object_counts` series.
+    #[test]
+    fn object_counts_read_etcd_object_counts_up_to_1_22() {
+        let found = object_counts(&MetricFamilies::parse(FIXTURE_1_19)).expect("counts");
+        assert_eq!(found.metric, ETCD_OBJECT_COUNTS);
+        let rows: Vec<(String, f64)> = found
+            .value
+            .iter()
+            .map(|c| (c.qualified_name(), c.count))
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                ("configmaps".to_owned(), 61.0),
+                ("events".to_owned(), 1204.0),
+                ("secrets".to_owned(), 233.0),
+                ("jobs.batch".to_owned(), 14007.0),
+                ("leases.coordination.k8s.io".to_owned(), 12.0),
+            ]
+        );
+        // 1.21 serves both names with the same values: the stable one is read.
+        let both = object_counts(&MetricFamilies::parse(FIXTURE_1_21)).expect("counts");
+        assert_eq!(both.metric, APISERVER_STORAGE_OBJECTS);
+        assert_eq!(
+            expected_names(Quantity::ObjectCount, 19),
+            vec![ETCD_OBJECT_COUNTS]
+        );
+        assert_eq!(
+            expected_names(Quantity::ObjectCount, 21),
+            vec![APISERVER_STORAGE_OBJECTS, ETCD_OBJECT_COUNTS]
+        );
+        assert_eq!(
+            expected_names(Quantity::ObjectCount, 23),
+            vec![APISERVER_STORAGE_OBJECTS]
+        );
+        let db = db_size(&MetricFamilies::parse(FIXTURE_1_19)).expect("db size");
+        assert_eq!(db.metric, ETCD_DB_TOTAL_SIZE_IN_BYTES);
     }
 
     #[test]

@@ -120,3 +120,29 @@ apiserver_storage_objects{resource="leases.coordination.k8s.io"} 9
 etcd_db_total_size_in_bytes{endpoint="http://127.0.0.1:2379"} 7.5497472e+07
 etcd_db_total_size_in_bytes{endpoint="https://10.0.0.2:2379"} 7.6e+07
 "#;
+
+/// An excerpt of a kube-apiserver 1.19 scrape: objects are counted only by
+/// `etcd_object_counts`, the database size only by `etcd_db_total_size_in_bytes`.
+pub(crate) const FIXTURE_1_19: &str = r#"# HELP etcd_db_total_size_in_bytes [ALPHA] Total size of the etcd database file physically allocated in bytes.
+# TYPE etcd_db_total_size_in_bytes gauge
+etcd_db_total_size_in_bytes{endpoint="https://127.0.0.1:2379"} 4.2156032e+07
+# HELP etcd_object_counts [ALPHA] Number of stored objects at the time of last check split by kind.
+# TYPE etcd_object_counts gauge
+etcd_object_counts{resource="configmaps"} 61
+etcd_object_counts{resource="events"} 1204
+etcd_object_counts{resource="jobs.batch"} 14007
+etcd_object_counts{resource="leases.coordination.k8s.io"} 12
+etcd_object_counts{resource="secrets"} 233
+"#;
+
+/// An excerpt of a kube-apiserver 1.21 scrape, the first release that serves
+/// `apiserver_storage_objects`, still next to `etcd_object_counts`.
+pub(crate) const FIXTURE_1_21: &str = r#"# HELP apiserver_storage_objects [STABLE] Number of stored objects at the time of last check split by kind.
+# TYPE apiserver_storage_objects gauge
+apiserver_storage_objects{resource="configmaps"} 70
+apiserver_storage_objects{resource="jobs.batch"} 9001
+# HELP etcd_object_counts [ALPHA] (Deprecated since 1.22.0) Number of stored objects at the time of last check split by kind. This metric is replaced by apiserver_storage_object_counts.
+# TYPE etcd_object_counts gauge
+etcd_object_counts{resource="configmaps"} 70
+etcd_object_counts{resource="jobs.batch"} 9001
+"#;

@@ -15,12 +15,12 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::api::{ListPage, ListQuery, human_bytes};
-use crate::finding::{CheckReport, Evidence, Finding, Severity};
+use apidiag_core::api::{ListPage, ListQuery, human_bytes};
+use apidiag_core::finding::{CheckReport, Evidence, Finding, Severity};
 
-use super::db_size::{LARGE_DB_BYTES, MetricsView, WARNING_QUOTA_SHARE};
-use super::helm_history::Driver;
-use super::{Context, Settings, list_scoped, source_cause6, thousands, types};
+use crate::db_size::{LARGE_DB_BYTES, MetricsView, WARNING_QUOTA_SHARE};
+use crate::helm_history::Driver;
+use crate::{Context, Settings, list_scoped, source_cause6, thousands, types};
 
 /// ConfigMaps and Secrets from this size are "large": half the API server's
 /// 1 MiB limit for their data, where splitting them becomes the advice.
@@ -325,7 +325,7 @@ pub fn finding(survey: &SizeSurvey, metrics: Option<&MetricsView>, settings: &Se
     };
     if !survey.scanned {
         return with_estimates(
-            super::ok(
+            crate::ok(
                 "etcd.large-objects",
                 "Object size was judged from the metrics, without reading objects",
                 source_cause6(),
@@ -364,7 +364,7 @@ pub fn finding(survey: &SizeSurvey, metrics: Option<&MetricsView>, settings: &Se
     );
     if survey.large == 0 {
         return with_estimates(
-            super::ok(
+            crate::ok(
                 "etcd.large-objects",
                 format!(
                     "No ConfigMap or Secret reaches {}",
@@ -400,7 +400,7 @@ pub fn finding(survey: &SizeSurvey, metrics: Option<&MetricsView>, settings: &Se
 /// `etcd.env-heavy-pods`.
 pub fn env_finding(survey: &SizeSurvey, settings: &Settings) -> Finding {
     if !survey.scanned {
-        return super::ok(
+        return crate::ok(
             "etcd.env-heavy-pods",
             "Pod specs were not read one by one",
             source_cause6(),
@@ -408,7 +408,7 @@ pub fn env_finding(survey: &SizeSurvey, settings: &Settings) -> Finding {
         .evidence(Evidence::new("why", survey.reason.clone()));
     }
     if survey.env_heavy_count == 0 {
-        return super::ok(
+        return crate::ok(
             "etcd.env-heavy-pods",
             format!(
                 "No Pod carries {} or more of environment variables ({} Pods read)",

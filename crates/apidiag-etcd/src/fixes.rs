@@ -1,4 +1,4 @@
-//! The guided fixes of `kubectl apidiag etcd`, and the plugin's flags.
+//! The guided fixes of `kubectl apidiag etcd`.
 //!
 //! Seed 001 Solution 3 (delete what is no longer used, limit object lifetime,
 //! define object quotas), Solution 6 (delete completed Jobs and failed Pods) and
@@ -7,13 +7,13 @@
 //! undo`:
 //! - deletes of completed Jobs, failed Pods and old Helm revisions can concern
 //!   tens of thousands of objects, so they go through the streaming flow
-//!   ([`crate::remediation::stream`]): listed as full objects page by page with
+//!   ([`apidiag_core::remediation::stream`]): listed as full objects page by page with
 //!   the server-side selector, re-checked one by one (a Job must carry its
 //!   `Complete` condition, so one still running is never selected), backed up page
 //!   by page, then deleted with UID and resourceVersion preconditions at an
 //!   adaptive pace;
 //! - the CronJob TTL patch and the quota creation concern a few objects and go
-//!   through [`crate::remediation::execute`] like every other check's fixes.
+//!   through [`apidiag_core::remediation::execute`] like every other check's fixes.
 //!
 //! Namespaces are chosen with a multi-select on a terminal, or with `--in NS`
 //! (repeatable) or `--all-namespaces`; under `--yes` one of those is required.
@@ -24,19 +24,16 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::completed_jobs::SUCCEEDED;
-use super::failed_pods::FAILED;
-use super::helm_history::{Driver, OWNER_SELECTOR};
-use super::{
-    EtcdState, Sections, Settings, ages, bloated_namespaces, diagnose, parse_size, quotas, types,
-};
-use crate::api::ListQuery;
-use crate::checks::Context;
-use crate::exit::Outcome;
-use crate::object::{ObjectRef, job_is_finished};
-use crate::remediation::stream::{self, BulkDelete, Pacing, Source};
-use crate::remediation::{Action, Operation, Plan, RemediationResult, Session};
-use crate::style::Palette;
+use crate::completed_jobs::SUCCEEDED;
+use crate::failed_pods::FAILED;
+use crate::helm_history::{Driver, OWNER_SELECTOR};
+use crate::{EtcdState, FixArgs, Sections, Settings, ages, bloated_namespaces, quotas, types};
+use apidiag_core::api::ListQuery;
+use apidiag_core::check::Context;
+use apidiag_core::object::{ObjectRef, job_is_finished};
+use apidiag_core::remediation::stream::{self, BulkDelete, Pacing, Source};
+use apidiag_core::remediation::{Action, Operation, Plan, RemediationResult, Session};
+use apidiag_core::style::Palette;
 
 /// The fixes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -83,75 +80,6 @@ impl Fix {
     }
 }
 
-/// Thresholds the diagnosis judges with.
-#[derive(Debug, Clone, clap::Args)]
-#[command(next_help_heading = "Thresholds")]
-pub struct ThresholdArgs {
-    /// The etcd quota (--quota-backend-bytes) the database size is compared with; 8 GiB on AKS
-    #[arg(long, value_name = "SIZE", default_value = "8Gi", value_parser = parse_size)]
-    pub quota: u64,
-    /// Objects of one type above which the type is flagged (guide: 10,000)
-    #[arg(long, value_name = "N", default_value_t = super::object_counts::SEED_THRESHOLD)]
-    pub object_threshold: u64,
-    /// Helm revisions per release above which the release is flagged (Helm's --history-max default)
-    #[arg(long, value_name = "N", default_value_t = super::helm_history::HELM_DEFAULT_HISTORY_MAX)]
-    pub history_max: usize,
-    /// ConfigMaps and Secrets from this size are listed as large
-    #[arg(long, value_name = "SIZE", default_value = "512Ki", value_parser = parse_size)]
-    pub large_object_size: u64,
-    /// Read every ConfigMap, Secret and Pod to list the largest, even when the metrics say size is not the problem
-    #[arg(long)]
-    pub scan_sizes: bool,
-}
-
-impl ThresholdArgs {
-    pub fn settings(&self) -> Settings {
-        Settings {
-            quota_bytes: self.quota,
-            object_threshold: self.object_threshold,
-            history_max: self.history_max,
-            large_object_bytes: self.large_object_size,
-            scan_sizes: self.scan_sizes,
-            ..Settings::default()
-        }
-    }
-}
-
-/// The fix and its choices.
-#[derive(Debug, Clone, clap::Args)]
-#[command(next_help_heading = "Fixes")]
-pub struct FixArgs {
-    /// Apply one of the guide's fixes (previewed, dry-run, confirmed, backed up, undoable)
-    #[arg(long, value_enum, value_name = "FIX")]
-    pub fix: Option<Fix>,
-    /// Only objects at least this old (creation time, as kubectl's AGE): 30m, 12h, 7d
-    #[arg(long, value_name = "DURATION", requires = "fix", value_parser = crate::cli::parse_go_duration)]
-    pub older_than: Option<Duration>,
-    /// Fix in this namespace (repeatable); without it a terminal offers a multi-select
-    #[arg(
-        long = "in",
-        value_name = "NAMESPACE",
-        requires = "fix",
-        conflicts_with = "all_namespaces"
-    )]
-    pub namespaces: Vec<String>,
-    /// Fix in every namespace (one cluster-wide listing)
-    #[arg(short = 'A', long, requires = "fix")]
-    pub all_namespaces: bool,
-    /// With --fix helm-history: revisions to keep per release (the deployed one is always kept)
-    #[arg(long, value_name = "N", requires = "fix")]
-    pub keep: Option<usize>,
-    /// With --fix cronjob-ttl: ttlSecondsAfterFinished to set [default: 86400]
-    #[arg(long, value_parser = clap::value_parser!(i64).range(0..=i64::from(i32::MAX)), value_name = "SECONDS", requires = "fix")]
-    pub ttl: Option<i64>,
-    /// With --fix object-quota: the limit for each counted kind [default: 5000]
-    #[arg(long, value_name = "N", requires = "fix")]
-    pub quota_objects: Option<u64>,
-    /// Requests per second at most while a fix deletes (the diagnosis keeps --qps); the pace adapts below it
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_DELETE_QPS, requires = "fix")]
-    pub delete_qps: f64,
-}
-
 /// The deletes' rate cap. 20,000 deletes at the diagnosis' 20 per second would take
 /// 17 minutes; under this cap 40 s at best. The cap is a ceiling, not a target: the
 /// adaptive concurrency (8 in flight at first, at most 32) halves on 429s and when
@@ -161,80 +89,6 @@ pub struct FixArgs {
 pub const DEFAULT_DELETE_QPS: f64 = 500.0;
 const DEFAULT_TTL: i64 = 86_400;
 const DEFAULT_QUOTA_OBJECTS: u64 = 5000;
-
-/// `kubectl apidiag etcd` — flags of the etcd plugin.
-#[derive(Debug, clap::Parser)]
-#[command(
-    name = "kubectl-apidiag-etcd",
-    bin_name = "kubectl apidiag etcd",
-    version = crate::VERSION,
-    about = "Find what fills etcd (size, objects per type, completed Jobs, failed Pods, Helm history, large objects) and clean it up safely",
-    long_about = "Find what fills etcd and slows the API server: the database size against its quota, objects per type, \
-which factor dominates (request rate, object count, object size), completed Jobs, Jobs without a TTL, CronJobs keeping long \
-histories, failed Pods, Helm release history, large ConfigMaps and Secrets, Pods with heavy env sections, and namespaces \
-without object-count quotas.\n\n\
-Reads /metrics first, then metadata-only, paginated LISTs with server-side selectors; the report ends with the requests \
-and bytes it cost. Secret data is never printed. Without --fix nothing changes. With --fix it shows a plan, dry-runs it \
-on the server, asks (or takes --yes), writes a backup, then acts; `kubectl apidiag undo` restores.\n\n\
-Guides: Troubleshoot API server and etcd problems in AKS, Cause 3 / Solution 3 and Cause 6 / Solution 6; \
-Troubleshoot TCP time-outs, Cause 6 (Helm history).",
-    after_help = after_help()
-)]
-pub struct Args {
-    #[command(flatten)]
-    pub global: crate::cli::GlobalArgs,
-    #[command(flatten)]
-    pub thresholds: ThresholdArgs,
-    #[command(flatten)]
-    pub fix: FixArgs,
-}
-
-fn after_help() -> String {
-    format!(
-        "Examples:\n  kubectl apidiag etcd\n  kubectl apidiag etcd --scan-sizes -o json\n  \
-kubectl apidiag etcd --fix completed-jobs --older-than 7d --dry-run\n  \
-kubectl apidiag etcd --fix completed-jobs --in team-a --in team-b --yes\n  \
-kubectl apidiag etcd --fix failed-pods --all-namespaces --yes\n  \
-kubectl apidiag etcd --fix helm-history --keep 10 -A --yes\n  \
-kubectl apidiag etcd --fix cronjob-ttl --ttl 3600 --in batch\n  \
-kubectl apidiag etcd --fix object-quota --quota-objects 5000 --in team-a\n\n{}",
-        Outcome::help_table()
-    )
-}
-
-/// The etcd plugin: diagnose, then apply `--fix` if asked.
-pub async fn run(args: Args) -> Outcome {
-    let Args {
-        global,
-        thresholds,
-        fix,
-    } = args;
-    if fix.fix.is_some()
-        && global.remediation.yes
-        && fix.namespaces.is_empty()
-        && !fix.all_namespaces
-    {
-        eprintln!(
-            "error: --yes needs the namespaces to fix\nhint: name them with --in NAMESPACE (repeatable), or pass --all-namespaces"
-        );
-        return Outcome::Usage;
-    }
-    let settings = thresholds.settings();
-    crate::run::single(&global, "etcd", async |ctx, printer| {
-        let sections = fix.fix.map_or(Sections::all(), Fix::sections);
-        let (report, state) = diagnose(ctx, &settings, sections).await;
-        printer.checks(ctx, std::slice::from_ref(&report));
-        let remediation = match fix.fix {
-            None => None,
-            Some(which) => Some(apply(ctx, &state, &settings, which, &fix).await),
-        };
-        crate::run::CheckRun {
-            report,
-            remediation,
-        }
-    })
-    .await
-}
 
 /// Where a fix applies.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -371,14 +225,14 @@ fn session(ctx: &Context) -> Session<'_> {
         context: ctx.server.context.as_deref(),
         palette: Palette::for_stderr(ctx.global.output.color),
         concurrency: 8,
-        backup_root: crate::backup::root(),
+        backup_root: apidiag_core::backup::root(),
     }
 }
 
 /// Sources for a bulk delete: one cluster-wide listing, or one per namespace.
 fn sources(
     choice: &Choice,
-    resource: &crate::object::ResourceType,
+    resource: &apidiag_core::object::ResourceType,
     query: &ListQuery,
 ) -> Vec<Source> {
     match choice {
@@ -398,7 +252,7 @@ fn sources(
     }
 }
 
-async fn apply(
+pub(crate) async fn apply(
     ctx: &Context,
     state: &EtcdState,
     settings: &Settings,
@@ -570,7 +424,7 @@ async fn apply(
                 acknowledgements: Vec::new(),
                 operations,
             };
-            crate::remediation::execute(&session, plan).await
+            apidiag_core::remediation::execute(&session, plan).await
         }
         Fix::ObjectQuota => {
             let objects = args.quota_objects.unwrap_or(DEFAULT_QUOTA_OBJECTS);
@@ -612,7 +466,7 @@ async fn apply(
                 acknowledgements: Vec::new(),
                 operations,
             };
-            crate::remediation::execute(&session, plan).await
+            apidiag_core::remediation::execute(&session, plan).await
         }
     };
     result.map_err(|e| e.to_string())
@@ -670,43 +524,6 @@ fn helm_prunable(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::{CommandFactory, Parser};
-
-    #[test]
-    fn the_command_line_is_consistent() {
-        Args::command().debug_assert();
-    }
-
-    #[test]
-    fn flags_parse() {
-        let args = Args::try_parse_from([
-            "kubectl-apidiag-etcd",
-            "--fix",
-            "completed-jobs",
-            "--older-than",
-            "7d",
-            "--in",
-            "a",
-            "--in",
-            "b",
-            "--quota",
-            "4Gi",
-        ])
-        .unwrap();
-        assert_eq!(args.fix.fix, Some(Fix::CompletedJobs));
-        assert_eq!(args.fix.older_than, Some(Duration::from_secs(7 * 86_400)));
-        assert_eq!(args.fix.namespaces, ["a", "b"]);
-        assert_eq!(
-            args.thresholds.settings().quota_bytes,
-            4 * 1024 * 1024 * 1024
-        );
-        assert!(
-            Args::try_parse_from(["x", "--older-than", "1d"]).is_err(),
-            "needs --fix"
-        );
-        assert!(Args::try_parse_from(["x", "--fix", "failed-pods", "--in", "a", "-A"]).is_err());
-        assert!(Args::try_parse_from(["x", "--fix", "burn"]).is_err());
-    }
 
     #[test]
     fn only_finished_jobs_are_selected() {

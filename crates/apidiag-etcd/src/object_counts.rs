@@ -10,12 +10,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::api::{ACCEPT_METADATA_LIST, ApiError, ListPage, ListQuery, PartialObjectMetadata};
-use crate::finding::{CheckReport, Evidence, Finding, Severity};
-use crate::metrics::{self, MetricFamilies, Quantity};
-use crate::object::ResourceType;
+use apidiag_core::api::{
+    ACCEPT_METADATA_LIST, ApiError, ListPage, ListQuery, PartialObjectMetadata,
+};
+use apidiag_core::finding::{CheckReport, Evidence, Finding, Severity};
+use apidiag_core::object::ResourceType;
+use apidiag_metrics::{self as metrics, MetricFamilies, Quantity};
 
-use super::{Context, Settings, first_line, source_cause3, thousands, types};
+use crate::{Context, Settings, first_line, source_cause3, thousands, types};
 
 /// Seed 001: "more than 10,000" objects of any type.
 pub const SEED_THRESHOLD: u64 = 10_000;

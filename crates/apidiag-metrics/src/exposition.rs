@@ -887,7 +887,7 @@ mod tests {
 
     #[test]
     fn fixture_1_37_parses_fully() {
-        let f = parse(crate::metrics::fixtures::FIXTURE_1_37);
+        let f = parse(crate::fixtures::FIXTURE_1_37);
         assert_eq!(f.skipped_lines(), 0);
         assert_eq!(f.len(), 16);
 
@@ -966,7 +966,7 @@ mod tests {
 
     #[test]
     fn fixture_1_37_request_latency_quantiles() {
-        let f = parse(crate::metrics::fixtures::FIXTURE_1_37);
+        let f = parse(crate::fixtures::FIXTURE_1_37);
         let name = "apiserver_request_duration_seconds";
         assert_eq!(
             f.family_of_sample("apiserver_request_duration_seconds_bucket")

@@ -10,10 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use crate::api::{ListPage, ListQuery};
-use crate::finding::{CheckReport, Evidence, Finding, Severity};
+use apidiag_core::api::{ListPage, ListQuery};
+use apidiag_core::finding::{CheckReport, Evidence, Finding, Severity};
 
-use super::{Context, Scope, list_scoped, source_cause3, types};
+use crate::{Context, Scope, list_scoped, source_cause3, types};
 
 /// The name of the ResourceQuota the fix creates.
 pub const QUOTA_NAME: &str = "apidiag-object-count";
@@ -112,7 +112,7 @@ pub fn manifest(namespace: &str, objects: u64) -> Value {
 pub fn finding(quotas: &Quotas, bloated: &BTreeSet<String>) -> Finding {
     let uncovered: Vec<&String> = bloated.iter().filter(|ns| !quotas.covered(ns)).collect();
     if uncovered.is_empty() {
-        return super::ok(
+        return crate::ok(
             "etcd.no-object-quota",
             if bloated.is_empty() {
                 "No namespace with piled-up objects to cap with a quota".to_string()

@@ -1,54 +1,22 @@
-//! `kubectl apidiag etcd`: what fills etcd, and the guided cleanups.
-//!
-//! Guides: "Troubleshoot API server and etcd problems in AKS" (seed 001) Cause 3 /
-//! Solution 3 (objects leaked into etcd: quotas, TTLs, cleanup) and Cause 6 /
-//! Solution 6 (high etcd memory: request rate, object count or object size), with
-//! the older revision's (seed 000) Etcd Performance Analyzer flow kept: find the
-//! factor that dominates first, then act on it. "Troubleshoot TCP time-outs"
-//! (seed 004) Cause 6: too many Helm release revisions.
+//! The diagnosis: what fills etcd, read in order of cost, then judged.
 //!
 //! The check runs while the API server may already be struggling, so it reads in
-//! order of cost: `/metrics` first (database size, objects and estimated bytes per
-//! type, APF pressure: no LIST at all), then metadata-only, paginated LISTs with
-//! server-side field and label selectors for what the metrics cannot say (which
-//! Jobs completed, in which namespace, owned by what), and full objects only where
-//! a fix needs them or where object size is the problem ([`large_objects`]). Memory
-//! is bounded by the page size: every listing is folded into counters page by page.
-//!
-//! One module per question: [`db_size`], [`object_counts`], [`large_objects`],
-//! [`completed_jobs`] (with CronJob histories and TTLs), [`failed_pods`],
-//! [`helm_history`], [`quotas`], [`dominant`]; [`fixes`] turns a diagnosis into the
-//! guided remediations.
-
-pub mod ages;
-pub mod completed_jobs;
-pub mod db_size;
-pub mod dominant;
-pub mod failed_pods;
-pub mod fixes;
-pub mod helm_history;
-pub mod large_objects;
-pub mod object_counts;
-pub mod quotas;
+//! order of cost: `/metrics` first (the run's one scrape: database size, objects
+//! and estimated bytes per type, APF pressure: no LIST at all), then metadata-only,
+//! paginated LISTs with server-side field and label selectors for what the metrics
+//! cannot say (which Jobs completed, in which namespace, owned by what), and full
+//! objects only where a fix needs them or where object size is the problem
+//! ([`crate::large_objects`]). Memory is bounded by the page size: every listing is
+//! folded into counters page by page.
 
 use std::collections::BTreeSet;
 
-use futures::FutureExt;
 use serde::de::DeserializeOwned;
 
-use super::{CheckSpec, Context};
-use crate::api::{ApiError, ListPage, ListQuery};
-use crate::finding::{CheckReport, Finding, Severity, Source};
-use crate::metrics::MetricFamilies;
-use crate::object::ResourceType;
-
-pub const SPEC: CheckSpec = CheckSpec {
-    name: "etcd",
-    about: "what fills etcd: database size, objects per type, completed Jobs, failed Pods, Helm history, large objects",
-    diagnose: |ctx| {
-        async move { diagnose(ctx, &Settings::default(), Sections::all()).await.0 }.boxed()
-    },
-};
+use apidiag_core::api::{ApiError, ListPage, ListQuery};
+use apidiag_core::check::Context;
+use apidiag_core::finding::{CheckReport, Finding, Severity, Source};
+use apidiag_core::object::ResourceType;
 
 /// What the check needs to see everything; without some of it the report is
 /// partial and names what it could not see.
@@ -76,11 +44,11 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            quota_bytes: db_size::AKS_QUOTA_BYTES,
-            object_threshold: object_counts::SEED_THRESHOLD,
-            history_max: helm_history::HELM_DEFAULT_HISTORY_MAX,
-            large_object_bytes: large_objects::LARGE_OBJECT_BYTES,
-            env_heavy_bytes: large_objects::ENV_HEAVY_BYTES,
+            quota_bytes: crate::db_size::AKS_QUOTA_BYTES,
+            object_threshold: crate::object_counts::SEED_THRESHOLD,
+            history_max: crate::helm_history::HELM_DEFAULT_HISTORY_MAX,
+            large_object_bytes: crate::large_objects::LARGE_OBJECT_BYTES,
+            env_heavy_bytes: crate::large_objects::ENV_HEAVY_BYTES,
             scan_sizes: false,
         }
     }
@@ -116,7 +84,7 @@ impl Sections {
             quotas: true,
         }
     }
-    fn none() -> Self {
+    pub(crate) fn none() -> Self {
         Sections {
             metrics: false,
             jobs: false,
@@ -130,7 +98,7 @@ impl Sections {
 
 /// Well-known resource types, for paths and fallbacks.
 pub mod types {
-    use crate::object::ResourceType;
+    use apidiag_core::object::ResourceType;
 
     pub fn jobs() -> ResourceType {
         ResourceType::new("batch", "v1", "jobs", "Job", true)
@@ -186,13 +154,13 @@ pub mod types {
     }
 }
 
-fn source_cause3() -> Source {
+pub(crate) fn source_cause3() -> Source {
     Source::apiserver_etcd(
         "Cause 3: An offending client leaks etcd objects and causes a slowdown of etcd; Solution 3",
     )
 }
 
-fn source_cause6() -> Source {
+pub(crate) fn source_cause6() -> Source {
     Source::apiserver_etcd(
         "Cause 6: High etcd memory usage; Solution 6: determine the primary contributing factor",
     )
@@ -201,13 +169,13 @@ fn source_cause6() -> Source {
 /// Everything the diagnosis read, folded: what the findings and the fixes use.
 #[derive(Debug, Clone, Default)]
 pub struct EtcdState {
-    pub metrics: Option<db_size::MetricsView>,
-    pub counts: Option<object_counts::ObjectCounts>,
-    pub jobs: Option<completed_jobs::JobsSurvey>,
-    pub failed: Option<failed_pods::FailedPods>,
-    pub helm: Option<helm_history::HelmHistory>,
-    pub sizes: Option<large_objects::SizeSurvey>,
-    pub quotas: Option<quotas::Quotas>,
+    pub metrics: Option<crate::db_size::MetricsView>,
+    pub counts: Option<crate::object_counts::ObjectCounts>,
+    pub jobs: Option<crate::completed_jobs::JobsSurvey>,
+    pub failed: Option<crate::failed_pods::FailedPods>,
+    pub helm: Option<crate::helm_history::HelmHistory>,
+    pub sizes: Option<crate::large_objects::SizeSurvey>,
+    pub quotas: Option<crate::quotas::Quotas>,
 }
 
 /// Where a listing looked.
@@ -273,6 +241,7 @@ pub(crate) async fn list_scoped<T: DeserializeOwned>(
     }
 }
 
+/// An error as one line of a report's gaps (a server's message may span lines).
 pub(crate) fn first_line(error: &ApiError) -> String {
     error
         .to_string()
@@ -290,14 +259,11 @@ pub async fn diagnose(
 ) -> (CheckReport, EtcdState) {
     let mut report = CheckReport::new("etcd");
     let mut state = EtcdState::default();
-    let api = &ctx.api;
 
     if sections.metrics || sections.sizes {
-        match api.get_text("/metrics").await {
-            Ok(text) => {
-                let families = MetricFamilies::parse(&text);
-                drop(text);
-                state.metrics = Some(db_size::MetricsView::read(&families));
+        match ctx.metrics().await {
+            Ok(families) => {
+                state.metrics = Some(crate::db_size::MetricsView::read(families));
             }
             Err(error) => {
                 report.gap(format!(
@@ -311,27 +277,27 @@ pub async fn diagnose(
     if sections.metrics {
         state.counts = match state.metrics.as_ref().and_then(|m| m.counts.clone()) {
             Some(counts) => Some(counts),
-            None => Some(object_counts::count_by_listing(ctx, &mut report).await)
+            None => Some(crate::object_counts::count_by_listing(ctx, &mut report).await)
                 // Nothing counted: the gap says why; a finding would claim "no type
                 // above the threshold" about types nobody saw.
                 .filter(|c| !c.types.is_empty()),
         };
         if let (Some(counts), Some(_)) = (state.counts.as_mut(), state.metrics.as_ref()) {
-            object_counts::break_down_by_namespace(ctx, &mut report, counts, settings).await;
+            crate::object_counts::break_down_by_namespace(ctx, &mut report, counts, settings).await;
         }
     }
     if sections.jobs {
-        state.jobs = completed_jobs::survey(ctx, &mut report).await;
+        state.jobs = crate::completed_jobs::survey(ctx, &mut report).await;
     }
     if sections.failed_pods {
-        state.failed = failed_pods::survey(ctx, &mut report).await;
+        state.failed = crate::failed_pods::survey(ctx, &mut report).await;
     }
     if sections.helm {
-        state.helm = helm_history::survey(ctx, &mut report).await;
+        state.helm = crate::helm_history::survey(ctx, &mut report).await;
     }
     if sections.sizes {
-        let scan = large_objects::should_scan(settings, state.metrics.as_ref());
-        state.sizes = Some(large_objects::survey(ctx, &mut report, settings, scan).await);
+        let scan = crate::large_objects::should_scan(settings, state.metrics.as_ref());
+        state.sizes = Some(crate::large_objects::survey(ctx, &mut report, settings, scan).await);
         if let (Some(helm), Some(sizes)) = (state.helm.as_mut(), state.sizes.as_ref()) {
             helm.use_measured_sizes(&sizes.helm_revision_bytes);
         }
@@ -342,21 +308,22 @@ pub async fn diagnose(
         helm.sample_sizes(ctx).await;
     }
     if sections.quotas {
-        state.quotas = quotas::survey(ctx, &mut report).await;
+        state.quotas = crate::quotas::survey(ctx, &mut report).await;
     }
 
     // Findings, in the order an SRE reads them: how big, how many, which factor,
     // then each kind of leak, then what would stop it coming back.
     if sections.metrics {
         if let Some(metrics) = &state.metrics {
-            report.push(db_size::finding(metrics, settings));
+            report.push(crate::db_size::finding(metrics, settings));
         }
         if let Some(counts) = &state.counts {
-            report.push(object_counts::finding(counts, settings));
+            report.push(crate::object_counts::finding(counts, settings));
         }
-        let assessment = dominant::assess(state.metrics.as_ref(), state.counts.as_ref(), settings);
+        let assessment =
+            crate::dominant::assess(state.metrics.as_ref(), state.counts.as_ref(), settings);
         if assessment.pressures.iter().any(|p| p.ratio.is_some()) {
-            report.push(dominant::finding(&assessment));
+            report.push(crate::dominant::finding(&assessment));
         }
     }
     // Without metrics and without a scan nothing was measured about sizes: the
@@ -366,33 +333,33 @@ pub async fn diagnose(
         .as_ref()
         .filter(|s| s.scanned || state.metrics.is_some())
     {
-        report.push(large_objects::finding(
+        report.push(crate::large_objects::finding(
             sizes,
             state.metrics.as_ref(),
             settings,
         ));
-        report.push(large_objects::env_finding(sizes, settings));
+        report.push(crate::large_objects::env_finding(sizes, settings));
     }
     if let Some(jobs) = &state.jobs {
-        for finding in completed_jobs::findings(jobs, settings) {
+        for finding in crate::completed_jobs::findings(jobs, settings) {
             report.push(finding);
         }
     }
     if let Some(failed) = &state.failed {
-        report.push(failed_pods::finding(failed, settings));
+        report.push(crate::failed_pods::finding(failed, settings));
     }
     if let Some(helm) = &state.helm {
-        report.push(helm_history::finding(helm, settings));
+        report.push(crate::helm_history::finding(helm, settings));
     }
     if let Some(quotas) = &state.quotas {
         let bloated = bloated_namespaces(&state, settings);
-        report.push(quotas::finding(quotas, &bloated));
+        report.push(crate::quotas::finding(quotas, &bloated));
     }
 
     if report.findings.is_empty() {
         // Nothing could be read at all: say so as one could-not-check.
         let reason = match &report.status {
-            crate::finding::CheckStatus::Partial { gaps } => gaps.join("; "),
+            apidiag_core::finding::CheckStatus::Partial { gaps } => gaps.join("; "),
             _ => "nothing could be read".into(),
         };
         return (
@@ -472,8 +439,6 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     };
     Ok((number * factor).round() as u64)
 }
-
-pub use fixes::{Args, Fix, run};
 
 #[cfg(test)]
 mod tests {

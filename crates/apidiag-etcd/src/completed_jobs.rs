@@ -16,11 +16,11 @@ use std::collections::BTreeMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::Value;
 
-use crate::api::{ListPage, ListQuery, PartialObjectMetadata};
-use crate::finding::{CheckReport, Evidence, Finding, Severity};
+use apidiag_core::api::{ListPage, ListQuery, PartialObjectMetadata};
+use apidiag_core::finding::{CheckReport, Evidence, Finding, Severity};
 
-use super::ages::AgeBuckets;
-use super::{Context, Scope, Settings, list_scoped, source_cause3, thousands, types};
+use crate::ages::AgeBuckets;
+use crate::{Context, Scope, Settings, list_scoped, source_cause3, thousands, types};
 
 /// The guide's field selector for Jobs that succeeded.
 pub const SUCCEEDED: &str = "status.successful=1";
@@ -234,7 +234,7 @@ fn completed(
 ) -> Finding {
     let total = survey.total();
     if total == 0 {
-        return super::ok(
+        return crate::ok(
             "etcd.completed-jobs",
             format!("No completed Jobs are kept ({})", scope.describe()),
             source_cause3(),
@@ -301,7 +301,7 @@ fn without_ttl(survey: &JobsSurvey, settings: &Settings) -> Finding {
     let missing = survey.without_ttl();
     let unknown: u64 = survey.groups.values().map(|g| g.ttl_unknown).sum();
     if missing == 0 {
-        let mut f = super::ok(
+        let mut f = crate::ok(
             "etcd.jobs-without-ttl",
             "Every completed Job has a ttlSecondsAfterFinished",
             source_cause3(),
@@ -376,7 +376,7 @@ fn without_ttl(survey: &JobsSurvey, settings: &Settings) -> Finding {
 fn history(survey: &JobsSurvey, cronjobs: &[CronJob]) -> Finding {
     let long: Vec<&CronJob> = cronjobs.iter().filter(|c| c.long_history()).collect();
     if long.is_empty() {
-        return super::ok(
+        return crate::ok(
             "etcd.cronjob-history",
             format!(
                 "No CronJob keeps more than {LONG_HISTORY} finished Jobs ({} CronJob{})",

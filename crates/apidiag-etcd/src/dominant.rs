@@ -15,12 +15,12 @@
 //! The dominant factor is the one furthest above its threshold; below every
 //! threshold, none dominates and the finding is `ok`.
 
-use crate::finding::{Evidence, Finding, Severity};
+use apidiag_core::finding::{Evidence, Finding, Severity};
 
-use super::db_size::{LARGE_DB_BYTES, MetricsView};
-use super::object_counts::ObjectCounts;
-use super::{Settings, source_cause6, thousands};
-use crate::api::human_bytes;
+use crate::db_size::{LARGE_DB_BYTES, MetricsView};
+use crate::object_counts::ObjectCounts;
+use crate::{Settings, source_cause6, thousands};
+use apidiag_core::api::human_bytes;
 
 /// A 429 share of dispatched requests from which request rate is at its limit.
 pub const REJECTED_SHARE: f64 = 0.01;
@@ -148,7 +148,7 @@ pub fn finding(assessment: &Assessment) -> Finding {
         rows,
     );
     let Some(dominant) = assessment.dominant() else {
-        return super::ok(
+        return crate::ok(
             "etcd.dominant-factor",
             "No factor is above the guide's thresholds: request rate, object count and object size are all within limits",
             source_cause6(),
@@ -204,7 +204,7 @@ fn capitalised(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::etcd::object_counts::TypeCount;
+    use crate::object_counts::TypeCount;
 
     fn metrics(db: f64, rejected: f64, dispatched: f64, inqueue: f64) -> MetricsView {
         MetricsView {

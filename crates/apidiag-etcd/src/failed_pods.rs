@@ -9,11 +9,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::api::{ListPage, ListQuery, PartialObjectMetadata};
-use crate::finding::{CheckReport, Evidence, Finding, Severity};
+use apidiag_core::api::{ListPage, ListQuery, PartialObjectMetadata};
+use apidiag_core::finding::{CheckReport, Evidence, Finding, Severity};
 
-use super::ages::AgeBuckets;
-use super::{Context, Scope, Settings, list_scoped, source_cause3, thousands, types};
+use crate::ages::AgeBuckets;
+use crate::{Context, Scope, Settings, list_scoped, source_cause3, thousands, types};
 
 /// The guide's field selector for failed Pods.
 pub const FAILED: &str = "status.phase=Failed";
@@ -94,7 +94,7 @@ pub fn finding(failed: &FailedPods, settings: &Settings) -> Finding {
         .map_or("all namespaces".into(), Scope::describe);
     let total = failed.total();
     if total == 0 {
-        return super::ok(
+        return crate::ok(
             "etcd.failed-pods",
             format!("No failed Pods are kept ({scope})"),
             source_cause3(),

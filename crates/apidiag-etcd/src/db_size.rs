@@ -9,12 +9,12 @@
 //! the few numbers the check uses ([`MetricsView`]), so the 2–3 MB text is dropped
 //! at once.
 
-use crate::api::human_bytes;
-use crate::finding::{Evidence, Finding, Severity};
-use crate::metrics::{self, MetricFamilies, Quantity};
+use apidiag_core::api::human_bytes;
+use apidiag_core::finding::{Evidence, Finding, Severity};
+use apidiag_metrics::{self as metrics, MetricFamilies, Quantity};
 
-use super::object_counts::ObjectCounts;
-use super::{Settings, source_cause3};
+use crate::object_counts::ObjectCounts;
+use crate::{Settings, source_cause3};
 
 /// AKS's etcd quota: 8 GiB (`--quota-backend-bytes=8589934592`).
 pub const AKS_QUOTA_BYTES: u64 = 8 * 1024 * 1024 * 1024;

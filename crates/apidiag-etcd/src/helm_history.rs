@@ -13,11 +13,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::api::{ListPage, ListQuery, PartialObjectMetadata, human_bytes};
-use crate::finding::{CheckReport, Evidence, Finding, Severity, Source};
-use crate::object::ResourceType;
+use apidiag_core::api::{ListPage, ListQuery, PartialObjectMetadata, human_bytes};
+use apidiag_core::finding::{CheckReport, Evidence, Finding, Severity, Source};
+use apidiag_core::object::ResourceType;
 
-use super::{Context, Settings, list_scoped, types};
+use crate::{Context, Settings, list_scoped, types};
 
 /// Helm's label on the objects its storage drivers write.
 pub const OWNER_SELECTOR: &str = "owner=helm";
@@ -303,7 +303,7 @@ pub fn finding(history: &HelmHistory, settings: &Settings) -> Finding {
         rows,
     );
     if over.is_empty() {
-        let mut f = super::ok(
+        let mut f = crate::ok(
             "etcd.helm-history",
             format!(
                 "No Helm release keeps more than {max} revisions ({} release{})",

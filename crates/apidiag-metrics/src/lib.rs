@@ -1,5 +1,9 @@
 //! Reading kube-apiserver's `/metrics` for diagnosis.
 //!
+//! A crate of its own with no kube, tokio or network dependency: text in, typed
+//! values out, so the parser can be fuzzed and benchmarked alone and every check
+//! reads the same names the same way.
+//!
 //! Two layers, kept apart because they change for different reasons:
 //! [`exposition`] parses the Prometheus text format into families and
 //! samples and answers generic queries (sums, group-bys, histogram

@@ -1,0 +1,30 @@
+//! A direct install: `kubectl apidiag etcd` resolves to `kubectl-apidiag-etcd`
+//! when it is on PATH, and answers like the suite's subcommand, against the lab.
+
+// In a test, a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
+use std::os::unix::fs::symlink;
+
+use apidiag_test::{Sandbox, assert_code, json_report, kubectl, lab};
+
+/// This package's binary, built by cargo from this source for this test.
+const BIN: &str = env!("CARGO_BIN_EXE_kubectl-apidiag-etcd");
+
+#[test]
+fn kubectl_runs_the_etcd_binary_on_path() {
+    let dir = tempfile::tempdir().unwrap();
+    symlink(BIN, dir.path().join("kubectl-apidiag-etcd")).unwrap();
+    let kubectl = kubectl();
+    let output = Sandbox::new()
+        .with_path(&[dir.path(), kubectl.parent().unwrap()])
+        .cmd(&kubectl)
+        .args(["apidiag", "etcd", "-o", "json", "--kubeconfig"])
+        .arg(lab().admin_kubeconfig())
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let report = json_report(&output.stdout);
+    assert_eq!(report["checks"][0]["check"], "etcd", "{report:#}");
+    assert_eq!(report["checks"][0]["status"]["state"], "complete");
+}
