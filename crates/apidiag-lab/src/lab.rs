@@ -26,8 +26,11 @@ pub struct LabOptions {
     /// Run in this directory (emptied first, kept afterwards) instead of a temporary
     /// one that is deleted on drop. `apidiag-lab up` uses `target/lab/run`.
     pub dir: Option<PathBuf>,
-    /// How long start-up may take before [`LabError::Timeout`] (default 90 s, which
-    /// is generous for a loaded CI machine; a warm start takes a few seconds).
+    /// How long the processes may take to become ready before [`LabError::Timeout`]
+    /// (default 90 s, which is generous for a loaded CI machine; a warm start takes a
+    /// few seconds). Counted from when they are spawned, so building the binaries on
+    /// a cold cache (minutes) does not count; a start-up retried after a port race
+    /// gets the whole budget again for its new processes.
     pub ready_timeout: Duration,
     /// Extra kube-apiserver flags, appended (a repeated flag's last value wins).
     pub extra_apiserver_args: Vec<String>,
@@ -47,7 +50,8 @@ impl Default for LabOptions {
     }
 }
 
-/// Where a lab's start-up time went, measured from [`Lab::start`].
+/// Where a lab's start-up time went, measured from [`Lab::start`] (so a cold build
+/// shows here, although it does not count against [`LabOptions::ready_timeout`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct StartupTiming {
     /// Checking (or, on a cold cache, building) the binaries.
@@ -71,6 +75,54 @@ impl std::fmt::Display for StartupTiming {
             self.spawned.as_secs_f64(),
             self.apiserver_ready.as_secs_f64()
         )
+    }
+}
+
+/// Start-up time on two clocks.
+///
+/// [`StartupTiming`] counts from [`Lab::start`], the build included: that is what
+/// someone waiting for a lab lives through. The readiness budget must not: a cold
+/// build takes about nine minutes, and counting it made the first start on a fresh
+/// machine time out ("/readyz was not ready after 90s") right after a successful
+/// build. So each start-up attempt gets its own [`ReadyDeadline`], begun when its
+/// processes are about to be spawned. Instants are passed in rather than read here,
+/// so the tests can play a nine-minute build without waiting for one.
+#[derive(Debug, Clone, Copy)]
+struct StartupClock {
+    /// When [`Lab::start`] was called.
+    began: Instant,
+}
+
+impl StartupClock {
+    fn began_at(began: Instant) -> StartupClock {
+        StartupClock { began }
+    }
+
+    /// Time since [`Lab::start`] at `now`, for [`StartupTiming`].
+    fn since_start(&self, now: Instant) -> Duration {
+        now.saturating_duration_since(self.began)
+    }
+
+    /// The readiness budget of an attempt whose processes are spawned at `spawning`.
+    /// Not counted from `began`: that would charge the build to the processes.
+    fn ready_deadline(&self, spawning: Instant, timeout: Duration) -> ReadyDeadline {
+        ReadyDeadline {
+            from: spawning,
+            timeout,
+        }
+    }
+}
+
+/// How long one start-up attempt's processes have to become ready.
+#[derive(Debug, Clone, Copy)]
+struct ReadyDeadline {
+    from: Instant,
+    timeout: Duration,
+}
+
+impl ReadyDeadline {
+    fn expired(&self, now: Instant) -> bool {
+        now.saturating_duration_since(self.from) >= self.timeout
     }
 }
 
@@ -115,15 +167,22 @@ const OWNER_FILE: &str = "owner.pid";
 impl Lab {
     /// Starts a lab: builds the binaries if needed, generates certificates, starts
     /// the processes and waits until the API server is ready and bootstrapped.
+    ///
+    /// [`LabOptions::ready_timeout`] starts once the binaries are there; the
+    /// [`StartupTiming`] counts from this call.
     pub async fn start(opts: LabOptions) -> Result<Lab, LabError> {
-        let t0 = Instant::now();
+        Lab::start_with(opts, StartupClock::began_at(Instant::now())).await
+    }
+
+    /// [`Lab::start`] on a given clock (tests start it in the past to play a slow build).
+    async fn start_with(opts: LabOptions, clock: StartupClock) -> Result<Lab, LabError> {
         let bins = tokio::task::spawn_blocking(binaries::ensure)
             .await
             .map_err(|e| LabError::io("building the binaries")(std::io::Error::other(e)))??;
-        let built = t0.elapsed();
+        let built = clock.since_start(Instant::now());
         let mut attempt = 1;
         loop {
-            match Lab::start_once(&opts, &bins, t0, built).await {
+            match Lab::start_once(&opts, &bins, clock, built).await {
                 // Another process took a port between our choosing and binding it.
                 Err(e) if e.is_port_race() && attempt < 4 => {
                     if opts.verbose {
@@ -139,7 +198,7 @@ impl Lab {
     async fn start_once(
         opts: &LabOptions,
         bins: &binaries::Binaries,
-        t0: Instant,
+        clock: StartupClock,
         built: Duration,
     ) -> Result<Lab, LabError> {
         let dir = prepare_dir(opts.dir.as_deref())?;
@@ -177,6 +236,9 @@ impl Lab {
             dir: Some(dir),
         };
         // From here on an error drops `lab`, which kills whatever was started.
+        // The budget starts now, not at `Lab::start`, and afresh on every attempt:
+        // the build is behind us, and a retry's processes are new.
+        let deadline = clock.ready_deadline(Instant::now(), opts.ready_timeout);
         let (client_port, peer_port) = (etcd_client.release(), etcd_peer.release());
         let etcd = lab.spawn(
             "etcd",
@@ -189,14 +251,14 @@ impl Lab {
         api_args.extend(opts.extra_apiserver_args.iter().cloned());
         let apiserver = lab.spawn("kube-apiserver", &bins.kube_apiserver, api_args)?;
         lab.processes.push(apiserver);
-        lab.timing.spawned = t0.elapsed();
+        lab.timing.spawned = clock.since_start(Instant::now());
 
         let kcm = (
             bins.kube_controller_manager.clone(),
             components::controller_manager_args(&lab.layout, &files),
         );
-        lab.wait_ready(opts, t0, kcm).await?;
-        lab.timing.total = t0.elapsed();
+        lab.wait_ready(opts, clock, deadline, kcm).await?;
+        lab.timing.total = clock.since_start(Instant::now());
         if opts.verbose {
             eprintln!(
                 "apidiag-lab: {} at {} — {}",
@@ -235,10 +297,10 @@ impl Lab {
     async fn wait_ready(
         &mut self,
         opts: &LabOptions,
-        t0: Instant,
+        clock: StartupClock,
+        deadline: ReadyDeadline,
         (kcm_program, kcm_args): (PathBuf, Vec<String>),
     ) -> Result<(), LabError> {
-        let deadline = t0 + opts.ready_timeout;
         let client = kubeconfig::client(
             &self.layout.admin_kubeconfig,
             ClientOptions {
@@ -259,10 +321,10 @@ impl Lab {
                 Err(kube::Error::Api(status)) => last = status.message.clone(),
                 Err(e) => last = e.to_string(),
             }
-            self.check_deadline(deadline, opts, "kube-apiserver /readyz", &last)?;
+            self.check_deadline(deadline, "kube-apiserver /readyz", &last)?;
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        self.timing.apiserver_ready = t0.elapsed();
+        self.timing.apiserver_ready = clock.since_start(Instant::now());
         bootstrap::user(&client).await?;
         if !opts.controller_manager {
             return Ok(());
@@ -281,7 +343,6 @@ impl Lab {
             }
             self.check_deadline(
                 deadline,
-                opts,
                 "the default ServiceAccount (kube-controller-manager)",
                 &last,
             )?;
@@ -300,17 +361,16 @@ impl Lab {
 
     fn check_deadline(
         &self,
-        deadline: Instant,
-        opts: &LabOptions,
+        deadline: ReadyDeadline,
         what: &str,
         last: &str,
     ) -> Result<(), LabError> {
-        if Instant::now() < deadline {
+        if !deadline.expired(Instant::now()) {
             return Ok(());
         }
         Err(LabError::Timeout {
             what: what.into(),
-            after: opts.ready_timeout,
+            after: deadline.timeout,
             logs: self.layout.logs.clone(),
             detail: if last.is_empty() {
                 String::new()
@@ -554,5 +614,66 @@ pub fn shared() -> &'static Lab {
     match result {
         Ok(lab) => lab,
         Err(message) => panic!("{}", LabError::Shared(message.clone())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BUDGET: Duration = Duration::from_secs(90);
+    /// A cold `binaries::ensure` (`go/build.sh` with an empty Go cache).
+    const COLD_BUILD: Duration = Duration::from_secs(9 * 60);
+
+    #[test]
+    fn a_long_build_does_not_eat_into_the_readiness_budget() {
+        let began = Instant::now();
+        let clock = StartupClock::began_at(began);
+        let spawning = began + COLD_BUILD;
+        let deadline = clock.ready_deadline(spawning, BUDGET);
+        // A warm start takes seconds once the processes are spawned.
+        assert!(!deadline.expired(spawning + Duration::from_secs(5)));
+        assert!(!deadline.expired(spawning + BUDGET - Duration::from_millis(1)));
+        assert!(deadline.expired(spawning + BUDGET));
+        // StartupTiming still counts from Lab::start, the build included.
+        assert_eq!(
+            clock.since_start(spawning + Duration::from_secs(3)),
+            COLD_BUILD + Duration::from_secs(3)
+        );
+    }
+
+    #[test]
+    fn a_retried_attempt_gets_the_whole_budget_again() {
+        let began = Instant::now();
+        let clock = StartupClock::began_at(began);
+        let first = clock.ready_deadline(began + COLD_BUILD, BUDGET);
+        // The first attempt lost a port race late in its budget.
+        let retry_at = began + COLD_BUILD + Duration::from_secs(80);
+        assert!(!first.expired(retry_at));
+        let second = clock.ready_deadline(retry_at, BUDGET);
+        assert!(first.expired(retry_at + Duration::from_secs(30)));
+        assert!(!second.expired(retry_at + Duration::from_secs(30)));
+    }
+
+    /// The whole of `Lab::start` with a build that took longer than the readiness
+    /// budget (the clock began before it): the lab must still come up, and its
+    /// timing must show the build.
+    #[tokio::test]
+    async fn a_start_after_a_slow_build_is_not_timed_out() {
+        let opts = LabOptions {
+            controller_manager: false,
+            ..LabOptions::default()
+        };
+        let slow_build = opts.ready_timeout + Duration::from_secs(60);
+        let began = Instant::now()
+            .checked_sub(slow_build)
+            .expect("an instant ten minutes ago");
+        let lab = Lab::start_with(opts, StartupClock::began_at(began))
+            .await
+            .expect("the build must not count against ready_timeout");
+        let timing = lab.startup();
+        assert!(timing.binaries >= slow_build, "{timing}");
+        assert!(timing.total >= timing.apiserver_ready, "{timing}");
+        assert!(timing.apiserver_ready >= timing.spawned, "{timing}");
     }
 }

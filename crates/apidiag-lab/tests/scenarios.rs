@@ -365,6 +365,46 @@ async fn failing_webhook_rejects_pod_creation() {
         .expect("kube-system is exempt");
 }
 
+/// Scenarios can be applied again even behind `failing-webhook`: the webhook
+/// rejects pod creation before the API server could answer "already exists", so
+/// pods that are there must be kept, not created again.
+#[tokio::test]
+async fn failed_pods_apply_again_behind_the_failing_webhook() {
+    let lab = fresh_lab(false).await;
+    let size = ScenarioSize {
+        failed_pods: 4,
+        ..ScenarioSize::default()
+    };
+    lab.apply(Scenario::FailedPods, size.clone()).await.unwrap();
+    lab.apply(Scenario::FailingWebhook, size.clone())
+        .await
+        .unwrap();
+    let again = lab
+        .apply(Scenario::FailedPods, size.clone())
+        .await
+        .expect("applying failed-pods again on a lab with failing-webhook");
+    eprintln!("{again}");
+    assert_eq!(again.count("Pod"), size.failed_pods);
+    let pods = Api::<Pod>::all(lab.admin_client().await.unwrap())
+        .list(&labelled(Scenario::FailedPods).fields("status.phase=Failed"))
+        .await
+        .unwrap();
+    assert_eq!(pods.items.len(), size.failed_pods);
+
+    // Pods that are not there yet still meet the webhook, and its error is reported.
+    let bigger = ScenarioSize {
+        failed_pods: size.failed_pods + 2,
+        ..size
+    };
+    let started = Instant::now();
+    let err = lab
+        .apply(Scenario::FailedPods, bigger)
+        .await
+        .expect_err("new pods are rejected by the webhook");
+    eprintln!("rejected after {:?}: {err}", started.elapsed());
+    assert!(err.to_string().contains("failed calling webhook"), "{err}");
+}
+
 #[tokio::test]
 async fn flood_is_throttled_while_the_admin_is_served() {
     let lab = fresh_lab(true).await;
