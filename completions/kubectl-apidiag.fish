@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_apidiag_global_optspecs
-    string join \n kubeconfig= context= cluster= user= n/namespace= as= as-group= request-timeout= o/output= color= qps= burst= max-requests= page-size= y/yes dry-run h/help V/version
+    string join \n kubeconfig= context= cluster= user= n/namespace= as= as-group= request-timeout= o/output= color= v/verbose summary qps= burst= max-requests= page-size= y/yes dry-run h/help V/version
 end
 
 function __fish_kubectl_apidiag_needs_command
@@ -42,16 +42,88 @@ complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -l qps -d 
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -l burst -d 'Requests that may be sent back to back before --qps applies' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -l max-requests -d 'Requests one run may send in all; checks that would need more stop and say so' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -l page-size -d 'Objects per page in LIST requests' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -s v -l verbose -d 'Human output: show `ok` findings in full, not as a count'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -l summary -d 'Human output: print only the summary (one line per finding above ok) and the cost'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -s y -l yes -d 'Apply the chosen remediation without asking (a backup is still written first)'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -l dry-run -d 'Show the plan and dry-run it on the server, then stop without changing anything'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -s V -l version -d 'Print version'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "etcd" -d 'Find what fills etcd (size, objects per type, completed Jobs, failed Pods, Helm history, large objects) and clean it up safely'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "guard" -d 'Find the AKS managed API server guard, explain what it throttles, and remove or relax it safely'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "undo" -d 'Restore a backup bundle written by a remediation (default: the newest)'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "backups" -d 'List the backup bundles remediations have written'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "version" -d 'Print the version'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "completion" -d 'Print shell completions for kubectl-apidiag'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "__complete" -d 'Candidates for kubectl\'s plugin completion (see completions/kubectl_complete-apidiag)'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -l quota -d 'The etcd quota (--quota-backend-bytes) the database size is compared with; 8 GiB on AKS' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -l object-threshold -d 'Objects of one type above which the type is flagged (guide: 10,000)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -l history-max -d 'Helm revisions per release above which the release is flagged (Helm\'s --history-max default)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -l large-object-size -d 'ConfigMaps and Secrets from this size are listed as large' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -l fix -d 'Apply one of the guide\'s fixes (previewed, dry-run, confirmed, backed up, undoable)' -r -f -a "completed-jobs\t'Delete completed Jobs (status.successful=1 and a Complete condition), with their Pods'
+failed-pods\t'Delete Pods in phase Failed'
+helm-history\t'Delete Helm revisions beyond the newest --keep per release; the deployed one stays'
+cronjob-ttl\t'Add ttlSecondsAfterFinished (--ttl) to the job templates of CronJobs that have none'
+object-quota\t'Create object-count ResourceQuotas (--quota-objects) in namespaces where objects pile up'"
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -l older-than -d 'Only objects at least this old (creation time, as kubectl\'s AGE): 30m, 12h, 7d' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -l in -d 'Fix in this namespace (repeatable); without it a terminal offers a multi-select' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -l keep -d 'With --fix helm-history: revisions to keep per release (the deployed one is always kept)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -l ttl -d 'With --fix cronjob-ttl: ttlSecondsAfterFinished to set [default: 86400]' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -l quota-objects -d 'With --fix object-quota: the limit for each counted kind [default: 5000]' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -l delete-qps -d 'Requests per second at most while a fix deletes (the diagnosis keeps --qps); the pace adapts below it' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -l kubeconfig -d 'Path to the kubeconfig file to use (default: $KUBECONFIG, merged, then ~/.kube/config)' -r -F
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -s n -l namespace -d 'Namespace for namespaced checks (default: the context\'s namespace)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -l as-group -d 'Group to impersonate (repeat for several groups)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -l request-timeout -d 'How long to wait for one API request before giving up: 30s, 1m, 0 for no limit' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -s o -l output -d 'Output format: human for people, json or yaml for scripts (schema: docs/report-schema.md)' -r -f -a "human\t''
+json\t''
+yaml\t''"
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -l color -d 'When to use colour in human output (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -l qps -d 'Requests per second, at most, averaged over a run' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -l burst -d 'Requests that may be sent back to back before --qps applies' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -l max-requests -d 'Requests one run may send in all; checks that would need more stop and say so' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -l page-size -d 'Objects per page in LIST requests' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -l scan-sizes -d 'Read every ConfigMap, Secret and Pod to list the largest, even when the metrics say size is not the problem'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -s A -l all-namespaces -d 'Fix in every namespace (one cluster-wide listing)'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -s v -l verbose -d 'Human output: show `ok` findings in full, not as a count'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -l summary -d 'Human output: print only the summary (one line per finding above ok) and the cost'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -s y -l yes -d 'Apply the chosen remediation without asking (a backup is still written first)'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -l dry-run -d 'Show the plan and dry-run it on the server, then stop without changing anything'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -l fix -d 'Apply one of the guide\'s fixes (previewed, confirmed, backed up, undoable)' -r -f -a "skip-update\t'Label both objects `aks-managed-skip-update-operation=true`, so AKS keeps your changes'
+raise-shares\t'Raise the guard\'s concurrency shares (and label it, or AKS would undo the change)'
+delete\t'Delete both objects; only after the offending clients were fixed'"
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -l shares -d 'With --fix raise-shares: the new concurrency shares (default: double the current)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -l kubeconfig -d 'Path to the kubeconfig file to use (default: $KUBECONFIG, merged, then ~/.kube/config)' -r -F
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -s n -l namespace -d 'Namespace for namespaced checks (default: the context\'s namespace)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -l as-group -d 'Group to impersonate (repeat for several groups)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -l request-timeout -d 'How long to wait for one API request before giving up: 30s, 1m, 0 for no limit' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -s o -l output -d 'Output format: human for people, json or yaml for scripts (schema: docs/report-schema.md)' -r -f -a "human\t''
+json\t''
+yaml\t''"
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -l color -d 'When to use colour in human output (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -l qps -d 'Requests per second, at most, averaged over a run' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -l burst -d 'Requests that may be sent back to back before --qps applies' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -l max-requests -d 'Requests one run may send in all; checks that would need more stop and say so' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -l page-size -d 'Objects per page in LIST requests' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -l clients-fixed -d 'With --fix delete --yes: confirm that the offending clients were found and fixed'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -s v -l verbose -d 'Human output: show `ok` findings in full, not as a count'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -l summary -d 'Human output: print only the summary (one line per finding above ok) and the cost'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -s y -l yes -d 'Apply the chosen remediation without asking (a backup is still written first)'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -l dry-run -d 'Show the plan and dry-run it on the server, then stop without changing anything'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l kubeconfig -d 'Path to the kubeconfig file to use (default: $KUBECONFIG, merged, then ~/.kube/config)' -r -F
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l cluster -d 'The kubeconfig cluster to use' -r
@@ -70,6 +142,8 @@ complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l burst -d 'Requests that may be sent back to back before --qps applies' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l max-requests -d 'Requests one run may send in all; checks that would need more stop and say so' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l page-size -d 'Objects per page in LIST requests' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -s v -l verbose -d 'Human output: show `ok` findings in full, not as a count'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l summary -d 'Human output: print only the summary (one line per finding above ok) and the cost'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -s y -l yes -d 'Apply the chosen remediation without asking (a backup is still written first)'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l dry-run -d 'Show the plan and dry-run it on the server, then stop without changing anything'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -s h -l help -d 'Print help'
@@ -91,6 +165,8 @@ complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand backups"
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand backups" -l burst -d 'Requests that may be sent back to back before --qps applies' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand backups" -l max-requests -d 'Requests one run may send in all; checks that would need more stop and say so' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand backups" -l page-size -d 'Objects per page in LIST requests' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand backups" -s v -l verbose -d 'Human output: show `ok` findings in full, not as a count'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand backups" -l summary -d 'Human output: print only the summary (one line per finding above ok) and the cost'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand backups" -s y -l yes -d 'Apply the chosen remediation without asking (a backup is still written first)'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand backups" -l dry-run -d 'Show the plan and dry-run it on the server, then stop without changing anything'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand backups" -s h -l help -d 'Print help'
@@ -112,6 +188,8 @@ complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand version"
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand version" -l burst -d 'Requests that may be sent back to back before --qps applies' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand version" -l max-requests -d 'Requests one run may send in all; checks that would need more stop and say so' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand version" -l page-size -d 'Objects per page in LIST requests' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand version" -s v -l verbose -d 'Human output: show `ok` findings in full, not as a count'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand version" -l summary -d 'Human output: print only the summary (one line per finding above ok) and the cost'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand version" -s y -l yes -d 'Apply the chosen remediation without asking (a backup is still written first)'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand version" -l dry-run -d 'Show the plan and dry-run it on the server, then stop without changing anything'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand version" -s h -l help -d 'Print help'
@@ -133,6 +211,8 @@ complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand completi
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand completion" -l burst -d 'Requests that may be sent back to back before --qps applies' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand completion" -l max-requests -d 'Requests one run may send in all; checks that would need more stop and say so' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand completion" -l page-size -d 'Objects per page in LIST requests' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand completion" -s v -l verbose -d 'Human output: show `ok` findings in full, not as a count'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand completion" -l summary -d 'Human output: print only the summary (one line per finding above ok) and the cost'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand completion" -s y -l yes -d 'Apply the chosen remediation without asking (a backup is still written first)'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand completion" -l dry-run -d 'Show the plan and dry-run it on the server, then stop without changing anything'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand completion" -s h -l help -d 'Print help'
@@ -154,12 +234,16 @@ complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __comple
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __complete" -l burst -d 'Requests that may be sent back to back before --qps applies' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __complete" -l max-requests -d 'Requests one run may send in all; checks that would need more stop and say so' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __complete" -l page-size -d 'Objects per page in LIST requests' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __complete" -s v -l verbose -d 'Human output: show `ok` findings in full, not as a count'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __complete" -l summary -d 'Human output: print only the summary (one line per finding above ok) and the cost'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __complete" -s y -l yes -d 'Apply the chosen remediation without asking (a backup is still written first)'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __complete" -l dry-run -d 'Show the plan and dry-run it on the server, then stop without changing anything'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __complete" -s h -l help -d 'Print help'
-complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from undo backups version completion __complete help" -f -a "undo" -d 'Restore a backup bundle written by a remediation (default: the newest)'
-complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from undo backups version completion __complete help" -f -a "backups" -d 'List the backup bundles remediations have written'
-complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from undo backups version completion __complete help" -f -a "version" -d 'Print the version'
-complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from undo backups version completion __complete help" -f -a "completion" -d 'Print shell completions for kubectl-apidiag'
-complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from undo backups version completion __complete help" -f -a "__complete" -d 'Candidates for kubectl\'s plugin completion (see completions/kubectl_complete-apidiag)'
-complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from undo backups version completion __complete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard undo backups version completion __complete help" -f -a "etcd" -d 'Find what fills etcd (size, objects per type, completed Jobs, failed Pods, Helm history, large objects) and clean it up safely'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard undo backups version completion __complete help" -f -a "guard" -d 'Find the AKS managed API server guard, explain what it throttles, and remove or relax it safely'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard undo backups version completion __complete help" -f -a "undo" -d 'Restore a backup bundle written by a remediation (default: the newest)'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard undo backups version completion __complete help" -f -a "backups" -d 'List the backup bundles remediations have written'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard undo backups version completion __complete help" -f -a "version" -d 'Print the version'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard undo backups version completion __complete help" -f -a "completion" -d 'Print shell completions for kubectl-apidiag'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard undo backups version completion __complete help" -f -a "__complete" -d 'Candidates for kubectl\'s plugin completion (see completions/kubectl_complete-apidiag)'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard undo backups version completion __complete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

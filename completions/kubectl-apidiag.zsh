@@ -31,6 +31,9 @@ _kubectl-apidiag() {
 '--burst=[Requests that may be sent back to back before --qps applies]:N:_default' \
 '--max-requests=[Requests one run may send in all; checks that would need more stop and say so]:N:_default' \
 '--page-size=[Objects per page in LIST requests]:N:_default' \
+'-v[Human output\: show \`ok\` findings in full, not as a count]' \
+'--verbose[Human output\: show \`ok\` findings in full, not as a count]' \
+'(-v --verbose)--summary[Human output\: print only the summary (one line per finding above ok) and the cost]' \
 '-y[Apply the chosen remediation without asking (a backup is still written first)]' \
 '--yes[Apply the chosen remediation without asking (a backup is still written first)]' \
 '(-y --yes)--dry-run[Show the plan and dry-run it on the server, then stop without changing anything]' \
@@ -47,7 +50,86 @@ _kubectl-apidiag() {
         (( CURRENT += 1 ))
         curcontext="${curcontext%:*:*}:kubectl-apidiag-command-$line[1]:"
         case $line[1] in
-            (undo)
+            (etcd)
+_arguments "${_arguments_options[@]}" : \
+'--quota=[The etcd quota (--quota-backend-bytes) the database size is compared with; 8 GiB on AKS]:SIZE:_default' \
+'--object-threshold=[Objects of one type above which the type is flagged (guide\: 10,000)]:N:_default' \
+'--history-max=[Helm revisions per release above which the release is flagged (Helm'\''s --history-max default)]:N:_default' \
+'--large-object-size=[ConfigMaps and Secrets from this size are listed as large]:SIZE:_default' \
+'--fix=[Apply one of the guide'\''s fixes (previewed, dry-run, confirmed, backed up, undoable)]:FIX:((completed-jobs\:"Delete completed Jobs (status.successful=1 and a Complete condition), with their Pods"
+failed-pods\:"Delete Pods in phase Failed"
+helm-history\:"Delete Helm revisions beyond the newest --keep per release; the deployed one stays"
+cronjob-ttl\:"Add ttlSecondsAfterFinished (--ttl) to the job templates of CronJobs that have none"
+object-quota\:"Create object-count ResourceQuotas (--quota-objects) in namespaces where objects pile up"))' \
+'--older-than=[Only objects at least this old (creation time, as kubectl'\''s AGE)\: 30m, 12h, 7d]:DURATION:_default' \
+'(-A --all-namespaces)*--in=[Fix in this namespace (repeatable); without it a terminal offers a multi-select]:NAMESPACE:_default' \
+'--keep=[With --fix helm-history\: revisions to keep per release (the deployed one is always kept)]:N:_default' \
+'--ttl=[With --fix cronjob-ttl\: ttlSecondsAfterFinished to set \[default\: 86400\]]:SECONDS:_default' \
+'--quota-objects=[With --fix object-quota\: the limit for each counted kind \[default\: 5000\]]:N:_default' \
+'--delete-qps=[Requests per second at most while a fix deletes (the diagnosis keeps --qps); the pace adapts below it]:N:_default' \
+'--kubeconfig=[Path to the kubeconfig file to use (default\: \$KUBECONFIG, merged, then ~/.kube/config)]:FILE:_files' \
+'--context=[The kubeconfig context to use]:NAME:_default' \
+'--cluster=[The kubeconfig cluster to use]:NAME:_default' \
+'--user=[The kubeconfig user to use]:NAME:_default' \
+'-n+[Namespace for namespaced checks (default\: the context'\''s namespace)]:NAME:_default' \
+'--namespace=[Namespace for namespaced checks (default\: the context'\''s namespace)]:NAME:_default' \
+'--as=[Username to impersonate for the operation]:USER:_default' \
+'*--as-group=[Group to impersonate (repeat for several groups)]:GROUP:_default' \
+'--request-timeout=[How long to wait for one API request before giving up\: 30s, 1m, 0 for no limit]:DURATION:_default' \
+'-o+[Output format\: human for people, json or yaml for scripts (schema\: docs/report-schema.md)]:OUTPUT:(human json yaml)' \
+'--output=[Output format\: human for people, json or yaml for scripts (schema\: docs/report-schema.md)]:OUTPUT:(human json yaml)' \
+'--color=[When to use colour in human output (NO_COLOR is honoured)]:COLOR:(auto always never)' \
+'--qps=[Requests per second, at most, averaged over a run]:N:_default' \
+'--burst=[Requests that may be sent back to back before --qps applies]:N:_default' \
+'--max-requests=[Requests one run may send in all; checks that would need more stop and say so]:N:_default' \
+'--page-size=[Objects per page in LIST requests]:N:_default' \
+'--scan-sizes[Read every ConfigMap, Secret and Pod to list the largest, even when the metrics say size is not the problem]' \
+'-A[Fix in every namespace (one cluster-wide listing)]' \
+'--all-namespaces[Fix in every namespace (one cluster-wide listing)]' \
+'-v[Human output\: show \`ok\` findings in full, not as a count]' \
+'--verbose[Human output\: show \`ok\` findings in full, not as a count]' \
+'(-v --verbose)--summary[Human output\: print only the summary (one line per finding above ok) and the cost]' \
+'-y[Apply the chosen remediation without asking (a backup is still written first)]' \
+'--yes[Apply the chosen remediation without asking (a backup is still written first)]' \
+'(-y --yes)--dry-run[Show the plan and dry-run it on the server, then stop without changing anything]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+&& ret=0
+;;
+(guard)
+_arguments "${_arguments_options[@]}" : \
+'--fix=[Apply one of the guide'\''s fixes (previewed, confirmed, backed up, undoable)]:FIX:((skip-update\:"Label both objects \`aks-managed-skip-update-operation=true\`, so AKS keeps your changes"
+raise-shares\:"Raise the guard'\''s concurrency shares (and label it, or AKS would undo the change)"
+delete\:"Delete both objects; only after the offending clients were fixed"))' \
+'--shares=[With --fix raise-shares\: the new concurrency shares (default\: double the current)]:N:_default' \
+'--kubeconfig=[Path to the kubeconfig file to use (default\: \$KUBECONFIG, merged, then ~/.kube/config)]:FILE:_files' \
+'--context=[The kubeconfig context to use]:NAME:_default' \
+'--cluster=[The kubeconfig cluster to use]:NAME:_default' \
+'--user=[The kubeconfig user to use]:NAME:_default' \
+'-n+[Namespace for namespaced checks (default\: the context'\''s namespace)]:NAME:_default' \
+'--namespace=[Namespace for namespaced checks (default\: the context'\''s namespace)]:NAME:_default' \
+'--as=[Username to impersonate for the operation]:USER:_default' \
+'*--as-group=[Group to impersonate (repeat for several groups)]:GROUP:_default' \
+'--request-timeout=[How long to wait for one API request before giving up\: 30s, 1m, 0 for no limit]:DURATION:_default' \
+'-o+[Output format\: human for people, json or yaml for scripts (schema\: docs/report-schema.md)]:OUTPUT:(human json yaml)' \
+'--output=[Output format\: human for people, json or yaml for scripts (schema\: docs/report-schema.md)]:OUTPUT:(human json yaml)' \
+'--color=[When to use colour in human output (NO_COLOR is honoured)]:COLOR:(auto always never)' \
+'--qps=[Requests per second, at most, averaged over a run]:N:_default' \
+'--burst=[Requests that may be sent back to back before --qps applies]:N:_default' \
+'--max-requests=[Requests one run may send in all; checks that would need more stop and say so]:N:_default' \
+'--page-size=[Objects per page in LIST requests]:N:_default' \
+'--clients-fixed[With --fix delete --yes\: confirm that the offending clients were found and fixed]' \
+'-v[Human output\: show \`ok\` findings in full, not as a count]' \
+'--verbose[Human output\: show \`ok\` findings in full, not as a count]' \
+'(-v --verbose)--summary[Human output\: print only the summary (one line per finding above ok) and the cost]' \
+'-y[Apply the chosen remediation without asking (a backup is still written first)]' \
+'--yes[Apply the chosen remediation without asking (a backup is still written first)]' \
+'(-y --yes)--dry-run[Show the plan and dry-run it on the server, then stop without changing anything]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+&& ret=0
+;;
+(undo)
 _arguments "${_arguments_options[@]}" : \
 '--kubeconfig=[Path to the kubeconfig file to use (default\: \$KUBECONFIG, merged, then ~/.kube/config)]:FILE:_files' \
 '--context=[The kubeconfig context to use]:NAME:_default' \
@@ -65,6 +147,9 @@ _arguments "${_arguments_options[@]}" : \
 '--burst=[Requests that may be sent back to back before --qps applies]:N:_default' \
 '--max-requests=[Requests one run may send in all; checks that would need more stop and say so]:N:_default' \
 '--page-size=[Objects per page in LIST requests]:N:_default' \
+'-v[Human output\: show \`ok\` findings in full, not as a count]' \
+'--verbose[Human output\: show \`ok\` findings in full, not as a count]' \
+'(-v --verbose)--summary[Human output\: print only the summary (one line per finding above ok) and the cost]' \
 '-y[Apply the chosen remediation without asking (a backup is still written first)]' \
 '--yes[Apply the chosen remediation without asking (a backup is still written first)]' \
 '(-y --yes)--dry-run[Show the plan and dry-run it on the server, then stop without changing anything]' \
@@ -91,6 +176,9 @@ _arguments "${_arguments_options[@]}" : \
 '--burst=[Requests that may be sent back to back before --qps applies]:N:_default' \
 '--max-requests=[Requests one run may send in all; checks that would need more stop and say so]:N:_default' \
 '--page-size=[Objects per page in LIST requests]:N:_default' \
+'-v[Human output\: show \`ok\` findings in full, not as a count]' \
+'--verbose[Human output\: show \`ok\` findings in full, not as a count]' \
+'(-v --verbose)--summary[Human output\: print only the summary (one line per finding above ok) and the cost]' \
 '-y[Apply the chosen remediation without asking (a backup is still written first)]' \
 '--yes[Apply the chosen remediation without asking (a backup is still written first)]' \
 '(-y --yes)--dry-run[Show the plan and dry-run it on the server, then stop without changing anything]' \
@@ -116,6 +204,9 @@ _arguments "${_arguments_options[@]}" : \
 '--burst=[Requests that may be sent back to back before --qps applies]:N:_default' \
 '--max-requests=[Requests one run may send in all; checks that would need more stop and say so]:N:_default' \
 '--page-size=[Objects per page in LIST requests]:N:_default' \
+'-v[Human output\: show \`ok\` findings in full, not as a count]' \
+'--verbose[Human output\: show \`ok\` findings in full, not as a count]' \
+'(-v --verbose)--summary[Human output\: print only the summary (one line per finding above ok) and the cost]' \
 '-y[Apply the chosen remediation without asking (a backup is still written first)]' \
 '--yes[Apply the chosen remediation without asking (a backup is still written first)]' \
 '(-y --yes)--dry-run[Show the plan and dry-run it on the server, then stop without changing anything]' \
@@ -141,6 +232,9 @@ _arguments "${_arguments_options[@]}" : \
 '--burst=[Requests that may be sent back to back before --qps applies]:N:_default' \
 '--max-requests=[Requests one run may send in all; checks that would need more stop and say so]:N:_default' \
 '--page-size=[Objects per page in LIST requests]:N:_default' \
+'-v[Human output\: show \`ok\` findings in full, not as a count]' \
+'--verbose[Human output\: show \`ok\` findings in full, not as a count]' \
+'(-v --verbose)--summary[Human output\: print only the summary (one line per finding above ok) and the cost]' \
 '-y[Apply the chosen remediation without asking (a backup is still written first)]' \
 '--yes[Apply the chosen remediation without asking (a backup is still written first)]' \
 '(-y --yes)--dry-run[Show the plan and dry-run it on the server, then stop without changing anything]' \
@@ -167,6 +261,9 @@ _arguments "${_arguments_options[@]}" : \
 '--burst=[Requests that may be sent back to back before --qps applies]:N:_default' \
 '--max-requests=[Requests one run may send in all; checks that would need more stop and say so]:N:_default' \
 '--page-size=[Objects per page in LIST requests]:N:_default' \
+'-v[Human output\: show \`ok\` findings in full, not as a count]' \
+'--verbose[Human output\: show \`ok\` findings in full, not as a count]' \
+'(-v --verbose)--summary[Human output\: print only the summary (one line per finding above ok) and the cost]' \
 '-y[Apply the chosen remediation without asking (a backup is still written first)]' \
 '--yes[Apply the chosen remediation without asking (a backup is still written first)]' \
 '(-y --yes)--dry-run[Show the plan and dry-run it on the server, then stop without changing anything]' \
@@ -187,7 +284,15 @@ _arguments "${_arguments_options[@]}" : \
         (( CURRENT += 1 ))
         curcontext="${curcontext%:*:*}:kubectl-apidiag-help-command-$line[1]:"
         case $line[1] in
-            (undo)
+            (etcd)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(guard)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(undo)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
@@ -223,6 +328,8 @@ esac
 (( $+functions[_kubectl-apidiag_commands] )) ||
 _kubectl-apidiag_commands() {
     local commands; commands=(
+'etcd:Find what fills etcd (size, objects per type, completed Jobs, failed Pods, Helm history, large objects) and clean it up safely' \
+'guard:Find the AKS managed API server guard, explain what it throttles, and remove or relax it safely' \
 'undo:Restore a backup bundle written by a remediation (default\: the newest)' \
 'backups:List the backup bundles remediations have written' \
 'version:Print the version' \
@@ -247,9 +354,21 @@ _kubectl-apidiag__subcmd__completion_commands() {
     local commands; commands=()
     _describe -t commands 'kubectl-apidiag completion commands' commands "$@"
 }
+(( $+functions[_kubectl-apidiag__subcmd__etcd_commands] )) ||
+_kubectl-apidiag__subcmd__etcd_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-apidiag etcd commands' commands "$@"
+}
+(( $+functions[_kubectl-apidiag__subcmd__guard_commands] )) ||
+_kubectl-apidiag__subcmd__guard_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-apidiag guard commands' commands "$@"
+}
 (( $+functions[_kubectl-apidiag__subcmd__help_commands] )) ||
 _kubectl-apidiag__subcmd__help_commands() {
     local commands; commands=(
+'etcd:Find what fills etcd (size, objects per type, completed Jobs, failed Pods, Helm history, large objects) and clean it up safely' \
+'guard:Find the AKS managed API server guard, explain what it throttles, and remove or relax it safely' \
 'undo:Restore a backup bundle written by a remediation (default\: the newest)' \
 'backups:List the backup bundles remediations have written' \
 'version:Print the version' \
@@ -273,6 +392,16 @@ _kubectl-apidiag__subcmd__help__subcmd__backups_commands() {
 _kubectl-apidiag__subcmd__help__subcmd__completion_commands() {
     local commands; commands=()
     _describe -t commands 'kubectl-apidiag help completion commands' commands "$@"
+}
+(( $+functions[_kubectl-apidiag__subcmd__help__subcmd__etcd_commands] )) ||
+_kubectl-apidiag__subcmd__help__subcmd__etcd_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-apidiag help etcd commands' commands "$@"
+}
+(( $+functions[_kubectl-apidiag__subcmd__help__subcmd__guard_commands] )) ||
+_kubectl-apidiag__subcmd__help__subcmd__guard_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-apidiag help guard commands' commands "$@"
 }
 (( $+functions[_kubectl-apidiag__subcmd__help__subcmd__help_commands] )) ||
 _kubectl-apidiag__subcmd__help__subcmd__help_commands() {

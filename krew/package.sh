@@ -1,20 +1,18 @@
 #!/usr/bin/env bash
-# Builds the release archive for this machine's target (every plugin binary, the
-# kubectl completion helper and the licence, flat, as krew/apidiag.yaml.tmpl
-# expects) and renders the krew manifest with its checksum into dist/.
+# Builds the release archive for this machine's target (kubectl-apidiag, which runs
+# every check in-process, the kubectl completion helper and the licence, flat, as
+# krew/apidiag.yaml.tmpl expects) and renders the krew manifest with its checksum
+# into dist/. The per-check binaries are for direct installs, not for krew.
 #   krew/package.sh            # uses the workspace version
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 target=$(rustc -vV | sed -n 's/^host: //p')
-cargo build --release --locked --bins
+cargo build --release --locked -p kubectl-apidiag
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
-for bin in target/release/kubectl-apidiag*; do
-	[[ -x "$bin" && ! "$bin" == *.d ]] && cp "$bin" "$stage/"
-done
-cp completions/kubectl_complete-apidiag LICENSE "$stage/"
+cp target/release/kubectl-apidiag completions/kubectl_complete-apidiag LICENSE "$stage/"
 mkdir -p dist
 archive="dist/apidiag-v$version-$target.tar.gz"
 tar -C "$stage" -czf "$archive" .

@@ -152,7 +152,9 @@ fn guard_story_on_a_real_api_server() {
     let human = guard(&[]);
     let text = String::from_utf8_lossy(&human.stdout);
     assert!(
-        text.contains("critical The AKS managed API server guard is throttling non-system clients"),
+        text.contains(
+            "critical The AKS managed API server guard is applied; it has rejected no request"
+        ),
         "{text}"
     );
     assert!(

@@ -74,11 +74,11 @@ fn only_kubectl_apidiag_on_path_runs_every_check_through_kubectl() {
     assert_eq!(report["checks"][0]["check"], "etcd", "{report:#}");
     assert_eq!(report["checks"].as_array().unwrap().len(), 1);
 
-    let guard = kubectl_with_plugins(dir.path(), &["apidiag", "guard"]);
+    let guard = kubectl_with_plugins(dir.path(), &["apidiag", "guard", "-v"]);
     assert_code(&guard, 0);
     let text = String::from_utf8_lossy(&guard.stdout);
     assert!(
-        text.contains("── guard") && text.contains("guard.applied"),
+        text.contains("── guard") && text.contains("[guard.applied]"),
         "{text}"
     );
 

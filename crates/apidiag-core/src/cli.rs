@@ -118,6 +118,12 @@ pub struct OutputArgs {
     /// When to use colour in human output (NO_COLOR is honoured)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Human output: show `ok` findings in full, not as a count
+    #[arg(short = 'v', long, global = true)]
+    pub verbose: bool,
+    /// Human output: print only the summary (one line per finding above ok) and the cost
+    #[arg(long, global = true, conflicts_with = "verbose")]
+    pub summary: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]

@@ -15,7 +15,8 @@ pub enum Outcome {
     Warning,
     /// At least one `critical` finding.
     Critical,
-    /// A check could not run (no permission, server unreachable, budget spent).
+    /// A check could not run (no permission, server unreachable, budget spent), or
+    /// saw only part of the cluster and found nothing above `info` there.
     CouldNotCheck,
     /// A remediation was offered but not applied: no terminal to ask on and no `--yes`,
     /// or the user said no.
@@ -51,7 +52,7 @@ impl Outcome {
             Outcome::Warning => "warnings found",
             Outcome::Critical => "critical findings",
             Outcome::CouldNotCheck => {
-                "a check could not run (permission, unreachable server, budget)"
+                "a check could not run, or saw only part of the cluster and found nothing there"
             }
             Outcome::RemediationSkipped => {
                 "a remediation was not applied (no terminal and no --yes, or declined)"

@@ -270,10 +270,17 @@ impl Report {
             .map(CheckReport::worst)
             .max()
             .unwrap_or(Severity::Ok);
+        // A check that saw only part of the cluster and found nothing above ok
+        // has not shown the cluster healthy: `kubectl apidiag etcd && echo
+        // healthy` must not say so.
+        let partial = self
+            .checks
+            .iter()
+            .any(|c| matches!(c.status, CheckStatus::Partial { .. }));
         match worst {
             Severity::Critical => Outcome::Critical,
             Severity::Warning => Outcome::Warning,
-            _ if could_not => Outcome::CouldNotCheck,
+            _ if could_not || partial => Outcome::CouldNotCheck,
             _ => Outcome::Healthy,
         }
     }
@@ -313,7 +320,22 @@ mod tests {
         assert_eq!(report(vec![warn, crit]).outcome(), Outcome::Critical);
 
         let blind = CheckReport::could_not_check("guard", "forbidden", "ask for RBAC");
-        assert_eq!(report(vec![ok, blind]).outcome(), Outcome::CouldNotCheck);
+        assert_eq!(
+            report(vec![ok.clone(), blind]).outcome(),
+            Outcome::CouldNotCheck
+        );
+
+        // Partial and nothing above ok: not healthy (exit 3), but a warning found in
+        // what could be seen still says warning.
+        let mut partial = CheckReport::new("etcd");
+        partial.push(Finding::new("etcd.db-size", Severity::Ok, "small"));
+        partial.gap("secrets (forbidden)");
+        assert_eq!(
+            report(vec![ok.clone(), partial.clone()]).outcome(),
+            Outcome::CouldNotCheck
+        );
+        partial.push(Finding::new("etcd.completed-jobs", Severity::Warning, "w"));
+        assert_eq!(report(vec![ok, partial]).outcome(), Outcome::Warning);
     }
 
     #[test]

@@ -1,14 +1,18 @@
 //! Printing a report: a readable summary for people, JSON or YAML for scripts.
 //!
-//! Human output is grouped by check, worst finding first, with evidence under each
-//! finding and the commands that fix it. It ends with what the run cost the API
-//! server. Machine output is the [`Report`] struct itself, so the schema in
+//! Human output is read in an incident, so it opens with a summary: one line per
+//! finding above `ok`, across all checks, critical first, each with its check, id
+//! and fix command. The details follow in the same order (checks with the worst
+//! findings first, worst finding first within a check), with evidence under each
+//! finding; `ok` findings are collapsed to a count unless `-v`, and `--summary`
+//! stops after the summary. It ends with what the run cost the API server. Machine
+//! output is the [`Report`] struct itself, so the schema in
 //! `docs/report-schema.md` is the serde shape of that struct.
 
 use std::fmt::Write as _;
 
-use crate::cli::OutputFormat;
-use crate::finding::{CheckReport, CheckStatus, Evidence, Finding, Report};
+use crate::cli::{OutputArgs, OutputFormat};
+use crate::finding::{CheckReport, CheckStatus, Evidence, Finding, Report, Severity};
 use crate::style::{Palette, visible_width};
 
 /// Why a report could not be printed.
@@ -20,14 +24,33 @@ pub enum RenderError {
     Yaml(String),
 }
 
+/// How much of a human report to show.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct View {
+    /// Show `ok` findings in full instead of a count (`-v`).
+    pub verbose: bool,
+    /// Only the summary (`--summary`).
+    pub summary_only: bool,
+}
+
+impl View {
+    pub fn from_args(output: &OutputArgs) -> Self {
+        View {
+            verbose: output.verbose,
+            summary_only: output.summary,
+        }
+    }
+}
+
 /// The report in the requested format.
 pub fn render(
     report: &Report,
     format: OutputFormat,
     palette: Palette,
+    view: View,
 ) -> Result<String, RenderError> {
     match format {
-        OutputFormat::Human => Ok(human(report, palette)),
+        OutputFormat::Human => Ok(human(report, palette, view)),
         OutputFormat::Json => Ok(serde_json::to_string_pretty(report)? + "\n"),
         OutputFormat::Yaml => {
             serde_saphyr::to_string(report).map_err(|e| RenderError::Yaml(e.to_string()))
@@ -36,12 +59,12 @@ pub fn render(
 }
 
 /// The human report.
-pub fn human(report: &Report, palette: Palette) -> String {
-    human_checks(report, palette) + &human_footer(report, palette)
+pub fn human(report: &Report, palette: Palette, view: View) -> String {
+    human_checks(report, palette, view) + &human_footer(report, palette)
 }
 
-/// The header and the checks.
-pub fn human_checks(report: &Report, palette: Palette) -> String {
+/// The header, the summary and (unless `--summary`) each check's details.
+pub fn human_checks(report: &Report, palette: Palette, view: View) -> String {
     let mut out = String::new();
     let version = report
         .server
@@ -54,11 +77,92 @@ pub fn human_checks(report: &Report, palette: Palette) -> String {
         palette.bold("apidiag"),
         palette.dim(&report.server.url)
     );
-    for check in &report.checks {
+    out.push('\n');
+    summary(&mut out, report, palette);
+    if view.summary_only {
+        return out;
+    }
+    for check in checks_worst_first(report) {
         out.push('\n');
-        check_section(&mut out, check, palette);
+        check_section(&mut out, check, palette, view);
     }
     out
+}
+
+/// Checks with the worst findings first; report order among equals.
+fn checks_worst_first(report: &Report) -> Vec<&CheckReport> {
+    let mut checks: Vec<&CheckReport> = report.checks.iter().collect();
+    checks.sort_by_key(|c| std::cmp::Reverse(c.worst()));
+    checks
+}
+
+/// One line per finding above `ok`, worst first across all checks, then what
+/// could not be seen.
+fn summary(out: &mut String, report: &Report, palette: Palette) {
+    let mut lines: Vec<(&CheckReport, &Finding)> = checks_worst_first(report)
+        .into_iter()
+        .flat_map(|c| c.findings.iter().map(move |f| (c, f)))
+        .filter(|(_, f)| f.severity > Severity::Ok)
+        .collect();
+    lines.sort_by_key(|(_, f)| std::cmp::Reverse(f.severity));
+    let _ = writeln!(out, "{}", palette.bold("summary"));
+    let check_width = report
+        .checks
+        .iter()
+        .map(|c| c.check.chars().count())
+        .max()
+        .unwrap_or(0);
+    if lines.is_empty() {
+        let ok = report.checks.iter().flat_map(|c| &c.findings).count();
+        let _ = writeln!(
+            out,
+            "  {}       nothing above ok ({ok} finding{} in {} check{})",
+            palette.severity(Severity::Ok),
+            if ok == 1 { "" } else { "s" },
+            report.checks.len(),
+            if report.checks.len() == 1 { "" } else { "s" }
+        );
+    }
+    for (check, finding) in lines {
+        let severity = palette.severity(finding.severity);
+        let pad = " ".repeat(8usize.saturating_sub(visible_width(&severity)));
+        let _ = writeln!(
+            out,
+            "  {severity}{pad} {:<check_width$}  {}  {}",
+            check.check,
+            finding.title,
+            palette.dim(&format!("[{}]", finding.id))
+        );
+        if let Some(first) = finding.remediations.first() {
+            let more = match finding.remediations.len() - 1 {
+                0 => String::new(),
+                n => format!("  (+{n} more below)"),
+            };
+            let _ = writeln!(
+                out,
+                "           {:<check_width$}  fix: {}{more}",
+                "", first.command
+            );
+        }
+    }
+    for check in &report.checks {
+        let (label, text) = match &check.status {
+            CheckStatus::Complete => continue,
+            CheckStatus::Partial { gaps } => (
+                palette.dim("partial"),
+                format!(
+                    "saw only part of the cluster: {} thing{} not seen (listed below)",
+                    gaps.len(),
+                    if gaps.len() == 1 { "" } else { "s" }
+                ),
+            ),
+            CheckStatus::CouldNotCheck { reason, .. } => {
+                (palette.error("blind"), format!("could not check: {reason}"))
+            }
+        };
+        let pad = " ".repeat(8usize.saturating_sub(visible_width(&label)));
+        let _ = writeln!(out, "  {label}{pad} {:<check_width$}  {text}", check.check);
+    }
 }
 
 /// The remediation outcome, if any, and what the run cost.
@@ -89,7 +193,7 @@ pub fn human_footer(report: &Report, palette: Palette) -> String {
     out
 }
 
-fn check_section(out: &mut String, check: &CheckReport, palette: Palette) {
+fn check_section(out: &mut String, check: &CheckReport, palette: Palette, view: View) {
     let state = match &check.status {
         CheckStatus::Complete => String::new(),
         CheckStatus::Partial { .. } => " (partial)".to_string(),
@@ -109,8 +213,23 @@ fn check_section(out: &mut String, check: &CheckReport, palette: Palette) {
     }
     let mut findings: Vec<&Finding> = check.findings.iter().collect();
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    let ok = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Ok)
+        .count();
     for finding in findings {
-        finding_block(out, finding, palette);
+        if finding.severity > Severity::Ok || view.verbose {
+            finding_block(out, finding, palette);
+        }
+    }
+    if ok > 0 && !view.verbose {
+        let _ = writeln!(
+            out,
+            "  {}       {ok} finding{} ok {}",
+            palette.severity(Severity::Ok),
+            if ok == 1 { "" } else { "s" },
+            palette.dim("(-v shows them)")
+        );
     }
     if let CheckStatus::Partial { gaps } = &check.status {
         let _ = writeln!(
@@ -303,7 +422,7 @@ mod tests {
 
     #[test]
     fn human_report_without_colour_says_everything() {
-        let text = human(&sample(), Palette::plain());
+        let text = human(&sample(), Palette::plain(), View::default());
         assert!(!text.contains('\u{1b}'), "{text}");
         for expected in [
             "apidiag https://127.0.0.1:6443 (v1.37.1)",
@@ -324,7 +443,13 @@ mod tests {
     #[test]
     fn json_and_yaml_round_trip() {
         let report = sample();
-        let json = render(&report, OutputFormat::Json, Palette::plain()).unwrap();
+        let json = render(
+            &report,
+            OutputFormat::Json,
+            Palette::plain(),
+            View::default(),
+        )
+        .unwrap();
         let back: Report = serde_json::from_str(&json).unwrap();
         assert_eq!(back, report);
         let value: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -333,9 +458,123 @@ mod tests {
         assert_eq!(value["checks"][0]["findings"][0]["severity"], "critical");
         assert_eq!(value["cost"]["requests"], 6);
 
-        let yaml = render(&report, OutputFormat::Yaml, Palette::plain()).unwrap();
+        let yaml = render(
+            &report,
+            OutputFormat::Yaml,
+            Palette::plain(),
+            View::default(),
+        )
+        .unwrap();
         let back: Report = serde_saphyr::from_str(&yaml).unwrap();
         assert_eq!(back, report);
+    }
+
+    fn two_checks() -> Report {
+        let mut report = sample();
+        let mut etcd = CheckReport::new("etcd");
+        etcd.push(Finding::new(
+            "etcd.db-size",
+            Severity::Ok,
+            "The database is small",
+        ));
+        etcd.push(
+            Finding::new(
+                "etcd.completed-jobs",
+                Severity::Warning,
+                "2,000 completed Jobs",
+            )
+            .offer(
+                "etcd.completed-jobs",
+                "delete them",
+                "kubectl apidiag etcd --fix completed-jobs".into(),
+            ),
+        );
+        etcd.push(Finding::new(
+            "etcd.quotas",
+            Severity::Info,
+            "No object quotas",
+        ));
+        report.checks.insert(0, etcd);
+        report
+    }
+
+    #[test]
+    fn the_summary_comes_first_worst_first_across_checks() {
+        let text = human(&two_checks(), Palette::plain(), View::default());
+        let summary_at = text.find("summary").unwrap();
+        let line = |needle: &str| {
+            text.find(needle)
+                .unwrap_or_else(|| panic!("missing {needle:?} in\n{text}"))
+        };
+        // One line each, critical → warning → info, before any details.
+        let critical = line(
+            "critical guard  The AKS managed API server guard is throttling clients  [guard.applied]",
+        );
+        let warning = line("warning  etcd   2,000 completed Jobs  [etcd.completed-jobs]");
+        let info = line("info     etcd   No object quotas  [etcd.quotas]");
+        assert!(
+            summary_at < critical && critical < warning && warning < info,
+            "{text}"
+        );
+        assert!(
+            text.contains("fix: kubectl apidiag etcd --fix completed-jobs"),
+            "{text}"
+        );
+        assert!(
+            text.contains("partial  guard  saw only part of the cluster: 1 thing not seen"),
+            "{text}"
+        );
+        // Details: the guard (critical) before etcd, though etcd came first.
+        assert!(line("── guard") < line("── etcd"), "{text}");
+        assert!(info < line("── guard"), "{text}");
+        // ok findings are counted, not shown, unless -v.
+        assert!(!text.contains("The database is small"), "{text}");
+        assert!(text.contains("1 finding ok (-v shows them)"), "{text}");
+        let verbose = human(
+            &two_checks(),
+            Palette::plain(),
+            View {
+                verbose: true,
+                ..View::default()
+            },
+        );
+        assert!(
+            verbose.contains("The database is small  [etcd.db-size]"),
+            "{verbose}"
+        );
+    }
+
+    #[test]
+    fn summary_only_stops_after_the_summary() {
+        let text = human(
+            &two_checks(),
+            Palette::plain(),
+            View {
+                summary_only: true,
+                ..View::default()
+            },
+        );
+        assert!(text.contains("[guard.applied]"), "{text}");
+        assert!(!text.contains("── "), "{text}");
+        assert!(!text.contains("flowschema  aks-managed"), "{text}");
+        assert!(
+            text.trim_end()
+                .ends_with("cost: 6 API requests, 2.0 KiB received"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_clean_report_says_so_in_its_summary() {
+        let mut report = sample();
+        let mut check = CheckReport::new("guard");
+        check.push(Finding::new("guard.applied", Severity::Ok, "not applied"));
+        report.checks = vec![check];
+        let text = human(&report, Palette::plain(), View::default());
+        assert!(
+            text.contains("ok       nothing above ok (1 finding in 1 check)"),
+            "{text}"
+        );
     }
 
     #[test]

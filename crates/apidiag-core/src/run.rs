@@ -43,7 +43,21 @@ pub fn check_command<A: Args>(name: &str) -> clap::Command {
     let command = clap::Command::new(format!("kubectl-apidiag-{name}"))
         .bin_name(format!("kubectl apidiag {name}"))
         .version(crate::VERSION);
-    GlobalArgs::augment_args(A::augment_args(command))
+    let command = A::augment_args(command);
+    let (about, long_about) = (
+        command.get_about().cloned(),
+        command.get_long_about().cloned(),
+    );
+    // The shared flags come last in the help; their struct's doc comment must not
+    // become the check's description.
+    let mut command = GlobalArgs::augment_args(command);
+    if let Some(about) = about {
+        command = command.about(about);
+    }
+    if let Some(long_about) = long_about {
+        command = command.long_about(long_about);
+    }
+    command
 }
 
 /// The `main` of a check's own binary: parses [`check_command`], then runs `body`
@@ -220,6 +234,7 @@ pub async fn remediate(
 pub struct Printer {
     format: OutputFormat,
     palette: Palette,
+    view: render::View,
     checks_printed: bool,
 }
 
@@ -228,6 +243,7 @@ impl Printer {
         Printer {
             format: global.output.output,
             palette: Palette::for_stdout(global.output.color),
+            view: render::View::from_args(&global.output),
             checks_printed: false,
         }
     }
@@ -245,7 +261,7 @@ impl Printer {
             cost: ctx.api.cost(),
             remediation: None,
         };
-        write_stdout(&render::human_checks(&report, self.palette));
+        write_stdout(&render::human_checks(&report, self.palette, self.view));
         self.checks_printed = true;
     }
 
@@ -255,8 +271,8 @@ impl Printer {
             OutputFormat::Human if self.checks_printed => {
                 render::human_footer(report, self.palette)
             }
-            OutputFormat::Human => render::human(report, self.palette),
-            format => match render::render(report, format, self.palette) {
+            OutputFormat::Human => render::human(report, self.palette, self.view),
+            format => match render::render(report, format, self.palette, self.view) {
                 Ok(text) => text,
                 Err(error) => {
                     eprintln!("error: {error}");

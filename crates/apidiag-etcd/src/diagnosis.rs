@@ -268,7 +268,7 @@ pub async fn diagnose(
             Err(error) => {
                 report.gap(format!(
                     "/metrics ({}): no database size, no size estimates, no APF pressure; objects counted with LIST instead",
-                    first_line(&error)
+                    first_line(error)
                 ));
             }
         }

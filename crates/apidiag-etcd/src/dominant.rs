@@ -148,12 +148,41 @@ pub fn finding(assessment: &Assessment) -> Finding {
         rows,
     );
     let Some(dominant) = assessment.dominant() else {
-        return crate::ok(
-            "etcd.dominant-factor",
-            "No factor is above the guide's thresholds: request rate, object count and object size are all within limits",
-            source_cause6(),
-        )
-        .evidence(table);
+        // "Within limits" is said only of what was measured: a factor that could
+        // not be read is unknown, and an unknown is not ok.
+        let unknown: Vec<&str> = assessment
+            .pressures
+            .iter()
+            .filter(|p| p.ratio.is_none())
+            .map(|p| p.factor.name())
+            .collect();
+        if unknown.is_empty() {
+            return crate::ok(
+                "etcd.dominant-factor",
+                "No factor is above the guide's thresholds: request rate, object count and object size are all within limits",
+                source_cause6(),
+            )
+            .evidence(table);
+        }
+        let measured: Vec<&str> = assessment
+            .pressures
+            .iter()
+            .filter(|p| p.ratio.is_some())
+            .map(|p| p.factor.name())
+            .collect();
+        let title = if measured.is_empty() {
+            "The dominant factor is unknown: request rate, object count and object size could not be measured".to_string()
+        } else {
+            format!(
+                "The dominant factor is unknown: {} could not be measured ({} within the guide's thresholds)",
+                unknown.join(" and "),
+                measured.join(" and ")
+            )
+        };
+        return Finding::new("etcd.dominant-factor", Severity::Info, title)
+            .detail("The guide's first step is to find the factor that dominates etcd's load. Without the measures marked unknown below it cannot be named; the report's gaps say what could not be read.")
+            .evidence(table)
+            .source(source_cause6());
     };
     let above: Vec<&str> = assessment
         .pressures
@@ -301,5 +330,26 @@ mod tests {
         assert_eq!(a.pressures[0].ratio, None);
         assert_eq!(a.pressures[2].ratio, None);
         assert_eq!(a.dominant().unwrap().factor, Factor::ObjectCount);
+    }
+
+    /// Regression: with /metrics out of reach the finding said "ok: no factor is
+    /// above the thresholds" about two factors nobody had measured.
+    #[test]
+    fn an_unmeasured_factor_is_unknown_not_ok() {
+        let a = assess(None, Some(&counts(2000)), &Settings::default());
+        assert!(a.dominant().is_none());
+        let f = finding(&a);
+        assert_eq!(f.severity, Severity::Info);
+        assert_eq!(
+            f.title,
+            "The dominant factor is unknown: request rate and object size could not be measured (object count within the guide's thresholds)"
+        );
+        let nothing = finding(&assess(None, None, &Settings::default()));
+        assert!(
+            nothing.title.contains("could not be measured"),
+            "{}",
+            nothing.title
+        );
+        assert_ne!(nothing.severity, Severity::Ok);
     }
 }

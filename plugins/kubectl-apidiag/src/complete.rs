@@ -74,7 +74,9 @@ fn subcommand_word<'a>(top: &clap::Command, words: &'a [String]) -> Option<&'a s
         !word.contains('=')
             && top.get_arguments().any(|a| {
                 a.get_action().takes_values()
-                    && (word.strip_prefix("--").is_some_and(|l| a.get_long() == Some(l))
+                    && (word
+                        .strip_prefix("--")
+                        .is_some_and(|l| a.get_long() == Some(l))
                         || word.strip_prefix('-').is_some_and(|s| {
                             s.len() == 1 && a.get_short().map(String::from).as_deref() == Some(s)
                         }))

@@ -46,9 +46,8 @@ pub struct Args {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// What fills etcd, and guided, backed-up cleanups
+    // No doc comments: the help of a check is its Args' own, the same in its binary.
     Etcd(apidiag_etcd::Args),
-    /// The AKS managed API server guard, and guided fixes
     Guard(apidiag_guard::Args),
     /// Restore a backup bundle written by a remediation (default: the newest)
     Undo {

@@ -15,7 +15,7 @@ fn help_lists_the_checks_and_exit_codes() {
     for expected in [
         "guard",
         "etcd",
-        "(not installed in this build)",
+        "Not in this build yet: webhooks, throttle, connectivity",
         "undo",
         "backups",
         "Exit codes:",
@@ -73,4 +73,32 @@ fn kubectl_plugin_completion_protocol() {
         String::from_utf8_lossy(&output.stdout),
         "skip-update\nraise-shares\ndelete\n:4\n"
     );
+}
+
+/// `kubectl apidiag backups | head -1` closes the pipe before the command is done
+/// writing: that ends the command quietly, never in a panic.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let home = tempfile::tempdir().unwrap();
+    for args in [
+        &["backups", "-o", "json"][..],
+        &["version"],
+        &["completion", "zsh"],
+        &["__complete", ""],
+    ] {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .env("HOME", home.path())
+            .env_remove("APIDIAG_BACKUP_DIR")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the reading end before the child writes anything.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+    }
 }
