@@ -693,6 +693,54 @@ fn helm_prune(story: &Story<'_>) {
         (4..=8).collect::<Vec<_>>(),
         "the ConfigMap driver too"
     );
+
+    // The undo preview names the release Secrets it would re-create, and never
+    // prints their data (it did: 115 KB of base64 release payload).
+    let bundle = story.sandbox.bundles().pop().unwrap();
+    let payload = saved_objects(&bundle)
+        .into_iter()
+        .find(|o| o["type"] == "helm.sh/release.v1")
+        .and_then(|o| o["data"]["release"].as_str().map(str::to_string))
+        .expect("the bundle holds a release Secret");
+    let preview = story
+        .sandbox
+        .cmd(APIDIAG)
+        .arg("--kubeconfig")
+        .arg(story.admin)
+        .arg("undo")
+        .arg(&bundle)
+        .arg("--dry-run")
+        .output()
+        .unwrap();
+    assert_eq!(code(&preview), 0, "{}", stderr(&preview));
+    let shown = format!(
+        "{}{}",
+        String::from_utf8_lossy(&preview.stdout),
+        stderr(&preview)
+    );
+    assert!(shown.contains("create secret"), "{shown}");
+    assert!(shown.contains("release: \"*** ("), "{shown}");
+    assert!(
+        !shown.contains(&payload[..40]),
+        "Secret data printed:\n{shown}"
+    );
+}
+
+/// Every object a bundle saved (bulk bundles keep pages of JSON lines).
+fn saved_objects(bundle: &Path) -> Vec<Value> {
+    let mut objects = Vec::new();
+    for entry in std::fs::read_dir(bundle.join("objects")).unwrap().flatten() {
+        let text = std::fs::read_to_string(entry.path()).unwrap();
+        if entry.path().extension().is_some_and(|e| e == "jsonl") {
+            objects.extend(
+                text.lines()
+                    .map(|l| serde_json::from_str::<Value>(l).unwrap()),
+            );
+        } else {
+            objects.push(serde_json::from_str(&text).unwrap());
+        }
+    }
+    objects
 }
 
 fn cronjob_ttl_and_quota(story: &Story<'_>) {

@@ -19,6 +19,7 @@ pub mod exit;
 pub mod finding;
 pub mod flowcontrol;
 pub mod object;
+pub mod redact;
 pub mod remediation;
 pub mod render;
 pub mod run;

@@ -107,11 +107,14 @@ impl Action {
 }
 
 impl Operation {
-    /// The changes a patch makes, for the preview.
+    /// The changes a patch makes, for the preview (Secret values masked).
     pub fn changes(&self) -> Vec<Change> {
         match (&self.action, &self.before) {
             (Action::Patch { patch }, Some(before)) => {
                 diff(before, &apply_merge_patch(before, patch))
+                    .into_iter()
+                    .map(|change| crate::redact::change(&self.target.resource.kind, change))
+                    .collect()
             }
             _ => Vec::new(),
         }
@@ -468,7 +471,8 @@ pub fn preview(plan: &Plan, palette: Palette) -> String {
             }
         }
         if let Action::Create { object, .. } = &op.action
-            && let Ok(yaml) = serde_saphyr::to_string(object)
+            && let Ok(yaml) =
+                serde_saphyr::to_string(&crate::redact::object(&op.target.resource.kind, object))
         {
             for line in yaml.lines() {
                 let _ = writeln!(out, "      {}", palette.added(&format!("+ {line}")));
