@@ -234,6 +234,14 @@ impl ApiClient {
         self.inner.max_requests.fetch_add(extra, Ordering::Relaxed);
     }
 
+    /// Requests the run may still send before `--max-requests` is spent.
+    pub fn budget_left(&self) -> u64 {
+        self.inner
+            .max_requests
+            .load(Ordering::Relaxed)
+            .saturating_sub(self.inner.requests.load(Ordering::Relaxed))
+    }
+
     /// What the run has cost so far.
     pub fn cost(&self) -> Cost {
         Cost {

@@ -251,14 +251,34 @@ impl Bundle {
     }
 
     /// The bundle `kubectl apidiag undo` restores when given none: the newest one
-    /// that was not restored yet and is not itself an undo. So running `undo` twice
-    /// does not flip the change back; undoing an undo takes its name.
+    /// that was not restored yet, is not itself an undo, and in which something
+    /// may have changed (a run stopped before its first change leaves nothing to
+    /// undo). So running `undo` twice does not flip the change back; undoing an
+    /// undo takes its name.
     pub fn latest_to_undo(root: &Path) -> Result<Option<Bundle>, BackupError> {
         Ok(list(root)?
             .into_iter()
             .rev()
-            .find(|(bundle, manifest)| !bundle.restored() && !manifest.plan_id.starts_with("undo."))
+            .find(|(bundle, manifest)| {
+                !bundle.restored()
+                    && !manifest.plan_id.starts_with("undo.")
+                    && bundle.may_have_changed()
+            })
             .map(|(bundle, _)| bundle))
+    }
+
+    /// Whether anything may have changed: false only when the journal says every
+    /// operation was skipped (a crash can leave applied operations without a
+    /// journal line, so a missing line counts as a change).
+    pub fn may_have_changed(&self) -> bool {
+        let (Ok(manifest), Ok(journal)) = (self.manifest(), self.journal()) else {
+            return true;
+        };
+        manifest.operations.iter().any(|op| {
+            journal
+                .get(&op.index)
+                .is_none_or(|entry| entry.outcome != OperationOutcome::Skipped)
+        })
     }
 
     pub fn name(&self) -> String {
@@ -719,6 +739,25 @@ mod tests {
         );
         bundle.record_restore(None).unwrap();
         assert!(bundle.restored());
+        assert!(Bundle::latest_to_undo(root.path()).unwrap().is_none());
+
+        // A newer bundle in which every operation was skipped changed nothing:
+        // `undo` with no name passes over it.
+        let skipped = Bundle::write(root.path(), &plan(), "https://127.0.0.1:1", None).unwrap();
+        assert!(
+            skipped.may_have_changed(),
+            "no journal line yet: may have changed"
+        );
+        skipped
+            .record(&JournalEntry {
+                index: 0,
+                outcome: OperationOutcome::Skipped,
+                message: "changed since the preview".into(),
+                uid: None,
+                at: "t".into(),
+            })
+            .unwrap();
+        assert!(!skipped.may_have_changed());
         assert!(Bundle::latest_to_undo(root.path()).unwrap().is_none());
     }
 

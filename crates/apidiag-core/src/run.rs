@@ -214,7 +214,14 @@ pub async fn remediate(
     plan: Plan,
     concurrency: usize,
 ) -> Result<RemediationResult, String> {
-    let session = Session {
+    remediation::execute(&session(ctx, concurrency), plan)
+        .await
+        .map_err(|e| with_hint(&e, e.hint()))
+}
+
+/// The remediation session of this run: its client, flags, server and backups.
+pub fn session(ctx: &Context, concurrency: usize) -> Session<'_> {
+    Session {
         api: &ctx.api,
         args: &ctx.global.remediation,
         server: &ctx.server.url,
@@ -222,10 +229,7 @@ pub async fn remediate(
         palette: Palette::for_stderr(ctx.global.output.color),
         concurrency,
         backup_root: crate::backup::root(),
-    };
-    remediation::execute(&session, plan)
-        .await
-        .map_err(|e| with_hint(&e, e.hint()))
+    }
 }
 
 /// Prints the report in two halves for people (checks first, so they are on screen

@@ -32,8 +32,7 @@ use apidiag_core::api::ListQuery;
 use apidiag_core::check::Context;
 use apidiag_core::object::{ObjectRef, job_is_finished};
 use apidiag_core::remediation::stream::{self, BulkDelete, Pacing, Source};
-use apidiag_core::remediation::{Action, Operation, Plan, RemediationResult, Session};
-use apidiag_core::style::Palette;
+use apidiag_core::remediation::{Action, Operation, Plan, RemediationResult};
 
 /// The fixes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -217,18 +216,6 @@ fn choose(
     ))
 }
 
-fn session(ctx: &Context) -> Session<'_> {
-    Session {
-        api: &ctx.api,
-        args: &ctx.global.remediation,
-        server: &ctx.server.url,
-        context: ctx.server.context.as_deref(),
-        palette: Palette::for_stderr(ctx.global.output.color),
-        concurrency: 8,
-        backup_root: apidiag_core::backup::root(),
-    }
-}
-
 /// Sources for a bulk delete: one cluster-wide listing, or one per namespace.
 fn sources(
     choice: &Choice,
@@ -265,7 +252,7 @@ pub(crate) async fn apply(
     if choice == Choice::Some(BTreeSet::new()) {
         eprintln!("{}: no namespace to fix", fix.id());
     }
-    let session = session(ctx);
+    let session = apidiag_core::run::session(ctx, 8);
     let now = jiff::Timestamp::now();
     let older_than = args.older_than;
     let age_note = older_than.map_or(String::new(), |d| {

@@ -1,9 +1,14 @@
 //! `kubectl apidiag undo`: turns a backup bundle back into a plan and runs it.
 
+use std::collections::BTreeMap;
+
 use apidiag_core::backup::{self, Bundle};
 use apidiag_core::cli::GlobalArgs;
 use apidiag_core::exit::Outcome;
-use apidiag_core::finding::CheckReport;
+use apidiag_core::finding::{CheckReport, Evidence, Finding, Severity};
+use apidiag_core::remediation::RemediationState;
+use apidiag_core::remediation::restore::{self, RestorePace};
+use apidiag_core::remediation::undo::{self, UndoError, UndoNote};
 use apidiag_core::run::with_hint;
 
 /// `kubectl apidiag undo [BUNDLE]`: restores a bundle (default: the newest one
@@ -31,30 +36,50 @@ pub async fn run(bundle: Option<&str>, global: &GlobalArgs) -> Outcome {
         }
     };
     apidiag_core::run::single(global, "undo", async |ctx, _printer| {
-        let mut report = CheckReport::new("undo");
-        let (plan, notes) = match apidiag_core::remediation::undo::plan(&ctx.api, &bundle).await {
-            Ok(found) => found,
-            Err(error) => {
-                return apidiag_core::run::CheckRun {
-                    report: CheckReport::could_not_check(
-                        "undo",
-                        error.to_string(),
-                        error.hint().unwrap_or_default(),
-                    ),
-                    remediation: None,
-                };
+        let could_not = |error: &UndoError| apidiag_core::run::CheckRun {
+            report: CheckReport::could_not_check(
+                "undo",
+                error.to_string(),
+                error.hint().unwrap_or_default(),
+            ),
+            remediation: None,
+        };
+        let manifest = match bundle
+            .manifest()
+            .map_err(UndoError::from)
+            .and_then(|m| undo::check_server(&ctx.api, &m).map(|()| m))
+        {
+            Ok(manifest) => manifest,
+            Err(error) => return could_not(&error),
+        };
+        let mut notes = Vec::new();
+        let result = if restore::applies_to(&manifest) {
+            // A bundle of deletes (a cleanup of thousands): streamed, paced, resumable.
+            let session = apidiag_core::run::session(ctx, 8);
+            restore::execute(
+                &session,
+                &bundle,
+                &manifest,
+                RestorePace::default(),
+                &mut notes,
+            )
+            .await
+            .map_err(|e| with_hint(&e, e.hint()))
+        } else {
+            match undo::plan(&ctx.api, &bundle).await {
+                Ok((plan, found)) => {
+                    notes = found;
+                    apidiag_core::run::remediate(ctx, plan, 8).await
+                }
+                Err(error) => return could_not(&error),
             }
         };
-        for note in &notes {
-            report.push(apidiag_core::finding::Finding::new(
-                "undo.note",
-                apidiag_core::finding::Severity::Info,
-                format!("{}: {}", note.target, note.note),
-            ));
+        let mut report = CheckReport::new("undo");
+        for finding in note_findings(&notes) {
+            report.push(finding);
         }
-        let result = apidiag_core::run::remediate(ctx, plan, 8).await;
         if let Ok(result) = &result
-            && result.state == apidiag_core::remediation::RemediationState::Applied
+            && result.state == RemediationState::Applied
             && let Err(error) = bundle.record_restore(result.backup.as_deref())
         {
             eprintln!("warning: restored, but could not mark the bundle: {error}");
@@ -65,4 +90,32 @@ pub async fn run(bundle: Option<&str>, global: &GlobalArgs) -> Outcome {
         }
     })
     .await
+}
+
+/// What needed no restoring, one finding per reason (a bundle of 20,000 objects
+/// must not become 20,000 findings), with a sample of the objects.
+fn note_findings(notes: &[UndoNote]) -> Vec<Finding> {
+    let mut by_reason: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for note in notes {
+        by_reason.entry(&note.note).or_default().push(&note.target);
+    }
+    by_reason
+        .into_iter()
+        .map(|(reason, targets)| {
+            let sample: Vec<Vec<String>> = targets
+                .iter()
+                .take(10)
+                .map(|t| vec![t.to_string()])
+                .collect();
+            let title = match targets.as_slice() {
+                [one] => format!("{one}: {reason}"),
+                many => format!("{} objects: {reason}", many.len()),
+            };
+            let mut finding = Finding::new("undo.note", Severity::Info, title);
+            if targets.len() > 1 {
+                finding = finding.evidence(Evidence::table("objects", &["object"], sample));
+            }
+            finding
+        })
+        .collect()
 }

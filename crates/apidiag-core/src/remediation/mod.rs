@@ -12,6 +12,7 @@
 //!    changed since the preview is skipped and reported, never overwritten blindly.
 //!    Each outcome is journalled as it happens; Ctrl-C stops scheduling new work.
 
+pub mod restore;
 pub mod stream;
 pub mod undo;
 
@@ -240,6 +241,8 @@ pub enum RemediationError {
     Backup(#[from] BackupError),
     #[error("could not ask for confirmation: {0}")]
     Prompt(String),
+    #[error(transparent)]
+    Api(#[from] ApiError),
 }
 
 impl RemediationError {
@@ -248,6 +251,7 @@ impl RemediationError {
         match self {
             RemediationError::Backup(error) => error.hint(),
             RemediationError::Prompt(_) => None,
+            RemediationError::Api(error) => error.hint(),
         }
     }
 }

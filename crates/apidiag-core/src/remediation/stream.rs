@@ -183,65 +183,9 @@ pub async fn execute(
         }
     }
 
-    let mut acknowledgements = bulk.acknowledgements.clone();
-    match consent(session.args) {
-        Consent::DryRun => {
-            eprintln!("--dry-run: stopping before any change");
-            return Ok(result(
-                &bulk,
-                RemediationState::DryRun,
-                not_run(&staged),
-                None,
-            ));
-        }
-        Consent::NoTerminal => {
-            let reason = "no terminal to ask on and no --yes; nothing was changed".to_string();
-            eprintln!("{reason}\nhint: re-run with --yes to apply, or --dry-run to preview only");
-            return Ok(result(
-                &bulk,
-                RemediationState::Skipped { reason },
-                not_run(&staged),
-                None,
-            ));
-        }
-        Consent::Yes => {
-            if let Some(missing) = acknowledgements.iter().find(|a| !a.given) {
-                let reason = format!(
-                    "{} (pass {} with --yes to confirm)",
-                    missing.question, missing.flag
-                );
-                eprintln!("not applied: {reason}");
-                return Ok(result(
-                    &bulk,
-                    RemediationState::Skipped { reason },
-                    not_run(&staged),
-                    None,
-                ));
-            }
-        }
-        Consent::Ask => {
-            for ack in acknowledgements.iter_mut().filter(|a| !a.given) {
-                if !ask(&ack.question)? {
-                    let reason = format!("not confirmed: {}", ack.question);
-                    return Ok(result(
-                        &bulk,
-                        RemediationState::Skipped { reason },
-                        not_run(&staged),
-                        None,
-                    ));
-                }
-                ack.given = true;
-            }
-            if !ask(&format!("Apply {} ({} deletes)?", bulk.id, staged.len()))? {
-                let reason = "declined".to_string();
-                return Ok(result(
-                    &bulk,
-                    RemediationState::Skipped { reason },
-                    not_run(&staged),
-                    None,
-                ));
-            }
-        }
+    let question = format!("Apply {} ({} deletes)?", bulk.id, staged.len());
+    if let Some(state) = confirm(session, &bulk.acknowledgements, &question)? {
+        return Ok(result(&bulk, state, not_run(&staged), None));
     }
 
     let manifest = Manifest {
@@ -302,6 +246,52 @@ pub async fn execute(
     );
     eprintln!("{}", result.summary());
     Ok(result)
+}
+
+/// Consent for a streamed fix, asked as [`super::execute`] asks it: `None` to go
+/// ahead, or the state to stop in (dry run, no terminal, a missing
+/// acknowledgement, declined). Nothing has changed when it says stop.
+pub(super) fn confirm(
+    session: &Session<'_>,
+    acknowledgements: &[Acknowledgement],
+    question: &str,
+) -> Result<Option<RemediationState>, RemediationError> {
+    match consent(session.args) {
+        Consent::DryRun => {
+            eprintln!("--dry-run: stopping before any change");
+            Ok(Some(RemediationState::DryRun))
+        }
+        Consent::NoTerminal => {
+            let reason = "no terminal to ask on and no --yes; nothing was changed".to_string();
+            eprintln!("{reason}\nhint: re-run with --yes to apply, or --dry-run to preview only");
+            Ok(Some(RemediationState::Skipped { reason }))
+        }
+        Consent::Yes => match acknowledgements.iter().find(|a| !a.given) {
+            Some(missing) => {
+                let reason = format!(
+                    "{} (pass {} with --yes to confirm)",
+                    missing.question, missing.flag
+                );
+                eprintln!("not applied: {reason}");
+                Ok(Some(RemediationState::Skipped { reason }))
+            }
+            None => Ok(None),
+        },
+        Consent::Ask => {
+            for ack in acknowledgements.iter().filter(|a| !a.given) {
+                if !ask(&ack.question)? {
+                    let reason = format!("not confirmed: {}", ack.question);
+                    return Ok(Some(RemediationState::Skipped { reason }));
+                }
+            }
+            if !ask(question)? {
+                return Ok(Some(RemediationState::Skipped {
+                    reason: "declined".into(),
+                }));
+            }
+            Ok(None)
+        }
+    }
 }
 
 fn result(
@@ -457,68 +447,117 @@ async fn delete_all(
     staged: &[Staged],
     bundle: &crate::backup::Bundle,
 ) -> Result<(Vec<OperationResult>, Pacer), RemediationError> {
+    let run = PacedRun {
+        id: &bulk.id,
+        verb: "delete",
+        pacing: bulk.pacing,
+        qps: bulk.qps,
+        skipped: "changed or removed since the preview, left alone",
+    };
+    run_paced(
+        session,
+        &run,
+        bundle,
+        staged.len(),
+        |index| staged[index].target.display(),
+        |index| Ok(operation(bulk, &staged[index].target)),
+    )
+    .await
+}
+
+/// How a paced run goes: [`run_paced`]'s settings.
+pub(super) struct PacedRun<'a> {
+    pub id: &'a str,
+    /// What every operation does, for those never sent.
+    pub verb: &'a str,
+    pub pacing: Pacing,
+    pub qps: f64,
+    /// What a 409 or 404 means for these operations, for the report.
+    pub skipped: &'a str,
+}
+
+/// Sends `count` operations, made one at a time by `make` (so only those in flight
+/// are in memory), with the [`Pacer`]'s concurrency, a progress bar, the journal of
+/// `bundle` and Ctrl-C; `target` names an operation that was never sent. Bulk
+/// deletes and bulk restores both go through here.
+pub(super) async fn run_paced(
+    session: &Session<'_>,
+    run: &PacedRun<'_>,
+    bundle: &crate::backup::Bundle,
+    count: usize,
+    target: impl Fn(usize) -> String,
+    mut make: impl FnMut(usize) -> Result<Operation, RemediationError>,
+) -> Result<(Vec<OperationResult>, Pacer), RemediationError> {
     let bar = super::progress_bar(
-        staged.len() as u64,
-        &bulk.id,
+        count as u64,
+        run.id,
         "{spinner} {msg} [{bar:30}] {pos}/{len} ({per_sec}, {eta})",
     );
     let (interrupted, watcher) = super::watch_interrupt();
 
     let mut journal = bundle.journal_writer()?;
     let mut journal_error = None;
-    let mut pacer = Pacer::new(bulk.pacing, session.api.cost().throttled).with_cap(bulk.qps);
+    let mut pacer = Pacer::new(run.pacing, session.api.cost().throttled).with_cap(run.qps);
     let mut results: Vec<Option<OperationResult>> = Vec::new();
-    results.resize_with(staged.len(), || None);
+    results.resize_with(count, || None);
     let mut next = 0;
     let mut in_flight = FuturesUnordered::new();
+    let mut make_error = None;
     loop {
-        while next < staged.len()
+        while next < count
             && in_flight.len() < pacer.limit
+            && make_error.is_none()
             && !interrupted.load(std::sync::atomic::Ordering::SeqCst)
         {
             let index = next;
+            let op = match make(index) {
+                Ok(op) => op,
+                Err(error) => {
+                    make_error = Some(error);
+                    break;
+                }
+            };
             next += 1;
-            let op = operation(bulk, &staged[index].target);
             in_flight.push(async move {
                 let sent_at = Instant::now();
                 let outcome = send(session.api, &op, false).await;
-                (index, sent_at.elapsed(), outcome)
+                (index, op, sent_at.elapsed(), outcome)
             });
         }
-        let Some((index, latency, sent)) = in_flight.next().await else {
+        let Some((index, op, latency, sent)) = in_flight.next().await else {
             break;
         };
         pacer.observe(latency, session.api.cost().throttled, Instant::now());
-        let (outcome, message) = match sent {
-            Ok(_) => (OperationOutcome::Done, String::new()),
+        let (outcome, message, uid) = match sent {
+            Ok(sent) => (OperationOutcome::Done, String::new(), sent.uid),
             Err(error @ (ApiError::Conflict { .. } | ApiError::NotFound { .. })) => (
                 OperationOutcome::Skipped,
-                format!(
-                    "changed or removed since the preview, left alone: {}",
-                    first_line(&error.to_string())
-                ),
+                format!("{}: {}", run.skipped, first_line(&error.to_string())),
+                None,
             ),
             Err(error) => (
                 OperationOutcome::Failed,
                 first_line(&error.to_string()).to_string(),
+                None,
             ),
         };
         if let Err(e) = journal.record(&JournalEntry {
             index,
             outcome,
             message: message.clone(),
-            uid: None,
+            uid,
             at: jiff::Timestamp::now().to_string(),
         }) {
             journal_error.get_or_insert(e);
         }
-        let target = staged[index].target.display();
+        let verb = op.action.verb();
+        let shown = op.target.display();
         if outcome != OperationOutcome::Done {
-            bar.suspend(|| eprintln!("  delete {target}: {message}"));
+            bar.suspend(|| eprintln!("  {verb} {shown}: {message}"));
         }
         results[index] = Some(OperationResult {
-            target,
-            action: "delete".into(),
+            target: shown,
+            action: verb.into(),
             outcome: match outcome {
                 OperationOutcome::Done => "done",
                 OperationOutcome::Skipped => "skipped",
@@ -537,20 +576,23 @@ async fn delete_all(
     if let Some(error) = journal_error {
         return Err(error.into());
     }
+    if let Some(error) = make_error {
+        return Err(error);
+    }
     let stopped = interrupted.load(std::sync::atomic::Ordering::SeqCst);
     if stopped {
         eprintln!(
-            "interrupted: {} deletes not sent; run the same command again to continue",
-            staged.len() - next
+            "interrupted: {} operations not sent; run the same command again to continue",
+            count - next
         );
     }
     let results = results
         .into_iter()
-        .zip(staged)
-        .map(|(result, s)| {
+        .enumerate()
+        .map(|(index, result)| {
             result.unwrap_or_else(|| OperationResult {
-                target: s.target.display(),
-                action: "delete".into(),
+                target: target(index),
+                action: run.verb.into(),
                 outcome: "not-run".into(),
                 message: if stopped {
                     "interrupted before this operation; re-run to continue".into()

@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use crate::api::ApiClient;
 use crate::backup::PageCache;
-use crate::backup::{BackupError, Bundle, OperationOutcome};
+use crate::backup::{BackupError, Bundle, Manifest, OperationOutcome};
 use crate::object::{
     ObjectRef, ResourceType, apply_merge_patch, finished_job_for_recreate, for_recreate,
     inverse_merge_patch,
@@ -63,12 +63,7 @@ pub struct UndoNote {
 /// Builds the plan that restores `bundle`, and notes on what needs no restoring.
 pub async fn plan(api: &ApiClient, bundle: &Bundle) -> Result<(Plan, Vec<UndoNote>), UndoError> {
     let manifest = bundle.manifest()?;
-    if normalise(&manifest.server) != normalise(api.server()) {
-        return Err(UndoError::OtherServer {
-            bundle_server: manifest.server,
-            current: api.server().to_string(),
-        });
-    }
+    check_server(api, &manifest)?;
     let journal = bundle.journal()?;
     let mut operations = Vec::new();
     let mut notes = Vec::new();
@@ -183,18 +178,39 @@ pub async fn plan(api: &ApiClient, bundle: &Bundle) -> Result<(Plan, Vec<UndoNot
         check: manifest.check.clone(),
         id: format!("undo.{}", manifest.plan_id),
         title: format!("restore {} ({})", bundle.name(), manifest.title),
-        warning: restores_jobs.then(|| {
-            "finished Jobs are re-created suspended, their saved status (Complete, completion time) is written back, then they are unsuspended: they do not run again. They get new UIDs; their Pods were deleted with them and are not restored".to_string()
-        }),
+        warning: restores_jobs.then(|| FINISHED_JOBS_WARNING.to_string()),
         acknowledgements: Vec::new(),
         operations,
     };
     Ok((plan, notes))
 }
 
+/// Refuses a bundle made against another API server than the one `api` talks to.
+pub fn check_server(api: &ApiClient, manifest: &Manifest) -> Result<(), UndoError> {
+    if normalise(&manifest.server) != normalise(api.server()) {
+        return Err(UndoError::OtherServer {
+            bundle_server: manifest.server.clone(),
+            current: api.server().to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// What the preview says when finished Jobs come back.
+pub const FINISHED_JOBS_WARNING: &str = "finished Jobs are re-created suspended, their saved status (Complete, completion time) is written back, then they are unsuspended: they do not run again. They get new UIDs; their Pods were deleted with them and are not restored";
+
+/// Whether undoing `manifest` re-creates Jobs (the completed-jobs cleanup).
+pub fn restores_finished_jobs(manifest: &Manifest) -> bool {
+    manifest.operations.iter().any(|o| {
+        matches!(o.operation.action, Action::Delete { .. })
+            && o.operation.target.resource.group == "batch"
+            && o.operation.target.resource.plural == "jobs"
+    })
+}
+
 /// The create that restores a deleted object. A finished Job needs more than its
 /// manifest: re-created bare it would run again.
-fn recreate(resource: &ResourceType, saved: &Value) -> Action {
+pub(crate) fn recreate(resource: &ResourceType, saved: &Value) -> Action {
     if resource.group == "batch"
         && resource.plural == "jobs"
         && let Some(job) = finished_job_for_recreate(saved)

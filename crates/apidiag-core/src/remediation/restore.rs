@@ -1,0 +1,458 @@
+//! Undo of a bundle of deletes, streamed like the bulk delete it reverses.
+//!
+//! A cleanup of 20,000 Jobs is undone the way it was made, at the same scale:
+//! 1. what exists already is learned from one paginated, metadata-only LIST per
+//!    namespace and resource (not a GET per object), so an object that is back, or
+//!    was never deleted, is left alone;
+//! 2. the preview counts what will be re-created, per namespace, with a sample of
+//!    names and what the restore does not bring back (Secret data is never shown);
+//! 3. the server dry run is one create per namespace and resource;
+//! 4. before anything changes, the run says how many requests it needs and raises
+//!    `--max-requests` to that with consent (`--yes`, or a question), instead of
+//!    running into the budget half-way;
+//! 5. the undo's own bundle is committed (its creates name their targets; the
+//!    journal records each new UID, so undoing the undo deletes exactly what was
+//!    created), then the creates run through [`super::stream::run_paced`]: the
+//!    same adaptive concurrency under the bulk rate cap, progress bar, journal and
+//!    Ctrl-C as the delete. Saved objects are read page by page while the creates
+//!    are sent, so memory holds only what is in flight.
+//!
+//! An interrupted restore resumes by running undo again: the LISTs of step 1 find
+//! what was already re-created and only the rest is sent.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Instant;
+
+use serde_json::json;
+
+use super::stream::{self, PacedRun, Pacing};
+use super::{
+    Action, Operation, OperationResult, RemediationError, RemediationResult, RemediationState,
+    Session, first_line, send,
+};
+use crate::api::{ApiError, ListPage, ListQuery, PartialObjectMetadata};
+use crate::backup::{
+    BUNDLE_SCHEMA, Bundle, Manifest, ManifestOperation, OperationOutcome, PageCache, Staging,
+};
+use crate::object::ObjectRef;
+use crate::remediation::undo::{UndoNote, recreate, restores_finished_jobs};
+
+/// The rate cap of a restore, as the bulk delete's default cap: the undo of a
+/// cleanup runs at the pace of the cleanup.
+pub const DEFAULT_RESTORE_QPS: f64 = 500.0;
+
+/// How a restore is paced.
+#[derive(Debug, Clone, Copy)]
+pub struct RestorePace {
+    pub qps: f64,
+    pub pacing: Pacing,
+}
+
+impl Default for RestorePace {
+    fn default() -> Self {
+        RestorePace {
+            qps: DEFAULT_RESTORE_QPS,
+            pacing: Pacing::default(),
+        }
+    }
+}
+
+/// Whether a bundle is undone by [`execute`]: it holds deletes only (every bulk
+/// cleanup), which undo turns into creates.
+pub fn applies_to(manifest: &Manifest) -> bool {
+    !manifest.operations.is_empty()
+        && manifest
+            .operations
+            .iter()
+            .all(|o| matches!(o.operation.action, Action::Delete { .. }))
+}
+
+/// One deleted object to bring back: where it is in the original bundle.
+struct Candidate {
+    /// Its operation in the original bundle's manifest.
+    entry: usize,
+    target: ObjectRef,
+}
+
+/// Restores the deletes of `bundle` (see the module doc). `notes` gets what needs
+/// no restoring, as [`super::undo::plan`] reports it.
+pub async fn execute(
+    session: &Session<'_>,
+    bundle: &Bundle,
+    manifest: &Manifest,
+    pace: RestorePace,
+    notes: &mut Vec<UndoNote>,
+) -> Result<RemediationResult, RemediationError> {
+    let id = format!("undo.{}", manifest.plan_id);
+    let title = format!("restore {} ({})", bundle.name(), manifest.title);
+    let result = |state, operations, backup| RemediationResult {
+        id: id.clone(),
+        title: title.clone(),
+        state,
+        operations,
+        backup,
+    };
+    let candidates = match to_restore(session, bundle, manifest, notes).await {
+        Ok(candidates) => candidates,
+        Err(error) => {
+            let reason = format!(
+                "could not list what exists already: {}",
+                first_line(&error.to_string())
+            );
+            eprintln!("{reason}");
+            return Ok(result(
+                RemediationState::Failed { reason },
+                Vec::new(),
+                None,
+            ));
+        }
+    };
+    eprint!(
+        "{}",
+        preview(&id, &title, manifest, &candidates, notes, session.palette)
+    );
+    let not_run = || -> Vec<OperationResult> {
+        candidates
+            .iter()
+            .map(|c| OperationResult {
+                target: c.target.display(),
+                action: "create".into(),
+                outcome: "not-run".into(),
+                message: String::new(),
+            })
+            .collect()
+    };
+    if candidates.is_empty() {
+        eprintln!("nothing to do");
+        return Ok(result(RemediationState::Applied, Vec::new(), None));
+    }
+
+    let mut cache = PageCache::default();
+    let make =
+        |candidate: &Candidate, cache: &mut PageCache| -> Result<Operation, RemediationError> {
+            let entry = &manifest.operations[candidate.entry];
+            let saved = bundle.object_cached(entry, cache)?.ok_or_else(|| {
+                crate::backup::BackupError::Invalid {
+                    path: bundle.dir.display().to_string(),
+                    message: format!("no saved object for {}", candidate.target.display()),
+                }
+            })?;
+            let mut target = candidate.target.clone();
+            target.uid = None;
+            target.resource_version = None;
+            Ok(Operation {
+                action: recreate(&target.resource, &saved),
+                target,
+                before: None,
+            })
+        };
+
+    // One dry run per namespace and resource: RBAC and admission decide per
+    // namespace, and a dry run per object would double the load.
+    let mut sampled = HashSet::new();
+    let mut refused = Vec::new();
+    let mut samples = 0;
+    for candidate in &candidates {
+        let key = (
+            candidate.target.resource.plural.clone(),
+            candidate.target.namespace.clone(),
+        );
+        if !sampled.insert(key) {
+            continue;
+        }
+        samples += 1;
+        let op = make(candidate, &mut cache)?;
+        if let Err(error) = send(session.api, &op, true).await
+            && !matches!(error, ApiError::Conflict { .. })
+        {
+            refused.push((candidate.target.display(), error));
+        }
+    }
+    if refused.is_empty() {
+        eprintln!("server dry run: {samples} sampled create(s) (one per namespace) accepted");
+    } else {
+        eprintln!(
+            "server dry run: {} of {samples} sampled creates (one per namespace) refused:",
+            refused.len()
+        );
+        for (target, error) in refused.iter().take(10) {
+            eprintln!("  {target}: {}", first_line(&error.to_string()));
+        }
+        if refused.len() == samples {
+            let reason = format!(
+                "the server refused the dry run in every namespace ({})",
+                first_line(&refused[0].1.to_string())
+            );
+            return Ok(result(RemediationState::Failed { reason }, not_run(), None));
+        }
+    }
+
+    // What the restore costs, said before it starts: a finished Job takes a create,
+    // its status and its resume; anything else one create.
+    let needed: u64 = candidates
+        .iter()
+        .map(|c| if is_job(&c.target) { 3 } else { 1 })
+        .sum();
+    let left = session.api.budget_left();
+    let question = format!(
+        "Restore {} objects ({needed} requests{})?",
+        candidates.len(),
+        if needed > left {
+            format!(
+                ", more than the {left} --max-requests leaves: the budget is raised for this undo"
+            )
+        } else {
+            String::new()
+        }
+    );
+    if needed > left {
+        eprintln!(
+            "this undo needs about {needed} requests; --max-requests leaves {left}: with consent the budget is raised to fit"
+        );
+    }
+    if let Some(state) = stream::confirm(session, &[], &question)? {
+        return Ok(result(state, not_run(), None));
+    }
+
+    let undo_bundle = write_bundle(session, manifest, &id, &title, &candidates)?;
+    eprintln!("backup written: {}", undo_bundle.dir.display());
+    // The user consented to this many requests, at the restore's rate.
+    session
+        .api
+        .raise_budget(needed + candidates.len() as u64 / 10 + 100);
+    session
+        .api
+        .set_rate(pace.qps, pace.qps.ceil().max(1.0) as u32);
+    let started = Instant::now();
+    let run = PacedRun {
+        id: &id,
+        verb: "create",
+        pacing: pace.pacing,
+        qps: pace.qps,
+        skipped: "exists again, left alone",
+    };
+    let (operations, pacer) = stream::run_paced(
+        session,
+        &run,
+        &undo_bundle,
+        candidates.len(),
+        |index| candidates[index].target.display(),
+        |index| make(&candidates[index], &mut cache),
+    )
+    .await?;
+    let done = operations.iter().filter(|o| o.outcome == "done").count();
+    let state = if done == operations.len() {
+        RemediationState::Applied
+    } else if done == 0 {
+        RemediationState::Failed {
+            reason: "no operation was applied".into(),
+        }
+    } else {
+        RemediationState::Partial
+    };
+    eprintln!(
+        "restored {done} of {} in {:.1}s (concurrency {}..{}, ended at {}; {} throttled)",
+        operations.len(),
+        started.elapsed().as_secs_f64(),
+        pacer.lowest,
+        pacer.highest,
+        pacer.limit,
+        session.api.cost().throttled,
+    );
+    let result = result(
+        state,
+        operations,
+        Some(undo_bundle.dir.display().to_string()),
+    );
+    eprintln!("{}", result.summary());
+    Ok(result)
+}
+
+fn is_job(target: &ObjectRef) -> bool {
+    target.resource.group == "batch" && target.resource.plural == "jobs"
+}
+
+/// The deletes that may have happened, less what exists already (one metadata
+/// LIST per namespace and resource).
+async fn to_restore(
+    session: &Session<'_>,
+    bundle: &Bundle,
+    manifest: &Manifest,
+    notes: &mut Vec<UndoNote>,
+) -> Result<Vec<Candidate>, RemediationError> {
+    let journal = bundle.journal()?;
+    let mut candidates = Vec::new();
+    for (position, entry) in manifest.operations.iter().enumerate() {
+        // Only a skip is known not to have changed anything: a failed delete (a
+        // timeout, a 5xx) may still have been applied.
+        if matches!(
+            journal.get(&entry.index).map(|j| j.outcome),
+            Some(OperationOutcome::Skipped)
+        ) {
+            notes.push(UndoNote {
+                target: entry.operation.target.display(),
+                note: "was not changed by the original run".into(),
+            });
+            continue;
+        }
+        candidates.push(Candidate {
+            entry: position,
+            target: entry.operation.target.clone(),
+        });
+    }
+    let mut by_collection: BTreeMap<String, HashSet<&str>> = BTreeMap::new();
+    for c in &candidates {
+        by_collection
+            .entry(
+                c.target
+                    .resource
+                    .collection_path(c.target.namespace.as_deref()),
+            )
+            .or_default()
+            .insert(c.target.name.as_str());
+    }
+    // name → UID of what exists now, for the names the bundle holds.
+    let mut existing: HashMap<(String, String), String> = HashMap::new();
+    for (path, wanted) in &by_collection {
+        let mut found: HashMap<(String, String), String> = HashMap::new();
+        session
+            .api
+            .list::<PartialObjectMetadata>(path, &ListQuery::metadata(), |page| match page {
+                ListPage::Restart => found.clear(),
+                ListPage::Items(items) => {
+                    for item in items {
+                        let meta = item.metadata;
+                        if let Some(name) = meta.name.filter(|n| wanted.contains(n.as_str())) {
+                            found.insert((path.clone(), name), meta.uid.unwrap_or_default());
+                        }
+                    }
+                }
+            })
+            .await?;
+        existing.extend(found);
+    }
+    let mut restore = Vec::with_capacity(candidates.len());
+    for c in candidates {
+        let key = (
+            c.target
+                .resource
+                .collection_path(c.target.namespace.as_deref()),
+            c.target.name.clone(),
+        );
+        match existing.get(&key) {
+            None => restore.push(c),
+            Some(uid) => notes.push(UndoNote {
+                target: c.target.display(),
+                note: if c.target.uid.as_deref() == Some(uid.as_str()) {
+                    "was never deleted".into()
+                } else {
+                    "exists again (re-created since); left alone".into()
+                },
+            }),
+        }
+    }
+    Ok(restore)
+}
+
+fn preview(
+    id: &str,
+    title: &str,
+    manifest: &Manifest,
+    candidates: &[Candidate],
+    notes: &[UndoNote],
+    palette: crate::style::Palette,
+) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(out, "{} {id} — {title}", palette.bold("plan"));
+    let mut by_kind: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_namespace: BTreeMap<&str, usize> = BTreeMap::new();
+    for c in candidates {
+        *by_kind.entry(c.target.resource.kind.as_str()).or_default() += 1;
+        *by_namespace
+            .entry(c.target.namespace.as_deref().unwrap_or("(cluster)"))
+            .or_default() += 1;
+    }
+    for (kind, count) in &by_kind {
+        let _ = writeln!(
+            out,
+            "  create {count} {kind}{}",
+            if *count == 1 { "" } else { "(s)" }
+        );
+    }
+    for (namespace, count) in &by_namespace {
+        let _ = writeln!(out, "    {count:>7}  in {namespace}");
+    }
+    const SHOWN: usize = 20;
+    for c in candidates.iter().take(SHOWN) {
+        let _ = writeln!(out, "    create {}", c.target.display());
+    }
+    if candidates.len() > SHOWN {
+        let _ = writeln!(out, "    … and {} more", candidates.len() - SHOWN);
+    }
+    let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
+    for note in notes {
+        *reasons.entry(note.note.as_str()).or_default() += 1;
+    }
+    for (reason, count) in reasons {
+        let _ = writeln!(out, "  left alone: {count}: {reason}");
+    }
+    if restores_finished_jobs(manifest) {
+        let _ = writeln!(
+            out,
+            "  {} {}",
+            palette.error("warning:"),
+            super::undo::FINISHED_JOBS_WARNING
+        );
+    }
+    out
+}
+
+/// The undo's own bundle: one create per candidate, naming its target (the
+/// object itself stays in the original bundle). Undoing the undo deletes what the
+/// journal says was created, by UID, so nothing more is needed.
+fn write_bundle(
+    session: &Session<'_>,
+    original: &Manifest,
+    id: &str,
+    title: &str,
+    candidates: &[Candidate],
+) -> Result<Bundle, RemediationError> {
+    let staging = Staging::create(&session.backup_root, id)?;
+    let manifest = Manifest {
+        schema: BUNDLE_SCHEMA.into(),
+        created: jiff::Timestamp::now().to_string(),
+        check: original.check.clone(),
+        plan_id: id.to_string(),
+        title: title.to_string(),
+        server: session.server.to_string(),
+        context: session.context.map(str::to_string),
+        operations: candidates
+            .iter()
+            .enumerate()
+            .map(|(index, c)| {
+                let mut target = c.target.clone();
+                target.uid = None;
+                target.resource_version = None;
+                ManifestOperation {
+                    index,
+                    operation: Operation {
+                        action: Action::Create {
+                            object: json!({"metadata": {
+                                "name": target.name,
+                                "namespace": target.namespace,
+                            }}),
+                            status: None,
+                            resume: None,
+                        },
+                        target,
+                        before: None,
+                    },
+                    object_file: None,
+                    object_line: None,
+                }
+            })
+            .collect(),
+    };
+    Ok(staging.commit(&manifest)?)
+}
