@@ -408,3 +408,24 @@ fn every_check_at_once_fetches_metrics_once() {
         "the printed cost is what the server saw"
     );
 }
+
+#[test]
+fn a_fix_without_a_place_for_backups_refuses_before_reading() {
+    // No HOME, no APIDIAG_BACKUP_DIR: the fix must not write Secrets into
+    // whatever the current folder is.
+    let cwd = tempfile::tempdir().unwrap();
+    let output = Sandbox::new()
+        .cmd(APIDIAG)
+        .env_remove("HOME")
+        .current_dir(cwd.path())
+        .arg("--kubeconfig")
+        .arg(lab().admin_kubeconfig())
+        .args(["etcd", "--fix", "failed-pods", "-A", "--yes"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(70), "{stderr}");
+    assert!(stderr.contains("no place for backups"), "{stderr}");
+    assert!(stderr.contains("nothing was changed"), "{stderr}");
+    assert_eq!(std::fs::read_dir(cwd.path()).unwrap().count(), 0);
+}

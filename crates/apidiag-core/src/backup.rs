@@ -43,6 +43,12 @@ pub enum BackupError {
     Invalid { path: String, message: String },
     #[error("no backup bundle named `{name}` in {root}")]
     NotFound { name: String, root: String },
+    /// `undo` without a name, and no bundle left to restore.
+    #[error("no backup bundle left to restore in {root}")]
+    NothingToUndo { root: String },
+    /// Neither `APIDIAG_BACKUP_DIR` nor an absolute `HOME` is set.
+    #[error("no place for backups: neither APIDIAG_BACKUP_DIR nor HOME is set")]
+    NoRoot,
 }
 
 impl BackupError {
@@ -56,6 +62,12 @@ impl BackupError {
                 Some("`kubectl apidiag backups` lists the bundles")
             }
             BackupError::Read { .. } => None,
+            BackupError::NothingToUndo { .. } => Some(
+                "bundles are written by `--fix` runs; `kubectl apidiag backups` lists them, and `kubectl apidiag undo NAME` restores a given one",
+            ),
+            BackupError::NoRoot => Some(
+                "nothing was changed; set APIDIAG_BACKUP_DIR to a private directory (it will hold copies of Secrets)",
+            ),
         }
     }
 }
@@ -63,14 +75,17 @@ impl BackupError {
 pub const BUNDLE_SCHEMA: &str = "apidiag.dev/backup/v1";
 
 /// Where bundles live: `$APIDIAG_BACKUP_DIR`, else `~/.kube/apidiag/backups`.
-pub fn root() -> PathBuf {
+/// With neither (no `HOME`, as in some containers and cron jobs) there is no
+/// private place for backups, and a fix must not write Secrets into whatever the
+/// current folder is: [`BackupError::NoRoot`].
+pub fn root() -> Result<PathBuf, BackupError> {
     if let Some(dir) = std::env::var_os("APIDIAG_BACKUP_DIR").filter(|v| !v.is_empty()) {
-        return PathBuf::from(dir);
+        return Ok(PathBuf::from(dir));
     }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."));
-    home.join(".kube").join("apidiag").join("backups")
+    match std::env::var_os("HOME").map(PathBuf::from) {
+        Some(home) if home.is_absolute() => Ok(home.join(".kube").join("apidiag").join("backups")),
+        _ => Err(BackupError::NoRoot),
+    }
 }
 
 /// What `manifest.json` holds.
@@ -85,7 +100,44 @@ pub struct Manifest {
     pub server: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<String>,
+    /// The cluster's identity, the UID of its `kube-system` namespace: the same
+    /// cluster may be reached through another URL (private and public FQDN), and
+    /// another cluster may answer at the same one. Absent in bundles written before
+    /// it was recorded, and where `kube-system` could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_uid: Option<String>,
     pub operations: Vec<ManifestOperation>,
+}
+
+/// Where a bundle is made: the cluster as the run reached it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    pub server: String,
+    pub context: Option<String>,
+    pub cluster_uid: Option<String>,
+}
+
+impl Manifest {
+    /// A manifest made now at `origin`.
+    pub fn new(
+        origin: &Origin,
+        check: &str,
+        plan_id: &str,
+        title: &str,
+        operations: Vec<ManifestOperation>,
+    ) -> Self {
+        Manifest {
+            schema: BUNDLE_SCHEMA.into(),
+            created: jiff::Timestamp::now().to_string(),
+            check: check.to_string(),
+            plan_id: plan_id.to_string(),
+            title: title.to_string(),
+            server: origin.server.clone(),
+            context: origin.context.clone(),
+            cluster_uid: origin.cluster_uid.clone(),
+            operations,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -136,12 +188,7 @@ pub struct Bundle {
 impl Bundle {
     /// Writes a bundle for `plan`: the manifest and every object the plan will
     /// delete or patch, synced to disk before this returns.
-    pub fn write(
-        root: &Path,
-        plan: &Plan,
-        server: &str,
-        context: Option<&str>,
-    ) -> Result<Bundle, BackupError> {
+    pub fn write(root: &Path, plan: &Plan, origin: &Origin) -> Result<Bundle, BackupError> {
         let write_error = |path: &Path| {
             let path = path.display().to_string();
             move |source| BackupError::Write { path, source }
@@ -151,8 +198,9 @@ impl Bundle {
             .mode(0o700)
             .create(root)
             .map_err(write_error(root))?;
-        let now = jiff::Timestamp::now();
-        let stamp = now.strftime("%Y%m%dT%H%M%SZ").to_string();
+        let stamp = jiff::Timestamp::now()
+            .strftime("%Y%m%dT%H%M%SZ")
+            .to_string();
         let base = format!("{stamp}-{}", plan.id.replace(['.', '/'], "-"));
         let mut dir = root.join(&base);
         let mut n = 1;
@@ -208,16 +256,7 @@ impl Bundle {
                 object_line: None,
             });
         }
-        let manifest = Manifest {
-            schema: BUNDLE_SCHEMA.into(),
-            created: now.to_string(),
-            check: plan.check.clone(),
-            plan_id: plan.id.clone(),
-            title: plan.title.clone(),
-            server: server.to_string(),
-            context: context.map(str::to_string),
-            operations,
-        };
+        let manifest = Manifest::new(origin, &plan.check, &plan.id, &plan.title, operations);
         let path = dir.join("manifest.json");
         let bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| BackupError::Write {
             path: path.display().to_string(),
@@ -237,13 +276,14 @@ impl Bundle {
         let dir = if path.join("manifest.json").exists() {
             path
         } else {
-            let under_root = root().join(name_or_path);
+            let root = root()?;
+            let under_root = root.join(name_or_path);
             if under_root.join("manifest.json").exists() {
                 under_root
             } else {
                 return Err(BackupError::NotFound {
                     name: name_or_path.to_string(),
-                    root: root().display().to_string(),
+                    root: root.display().to_string(),
                 });
             }
         };
@@ -502,6 +542,7 @@ impl Staging {
             std::process::id()
         );
         let dir = root.join(base);
+        sweep_stale_staging(root);
         fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
@@ -579,6 +620,32 @@ impl Staging {
         }
         self.committed = true;
         Ok(Bundle { dir: target })
+    }
+}
+
+/// Removes the staging folders of runs that died before they committed or
+/// removed them (a crash, a kill -9): copies of objects, Secrets among them, that
+/// no bundle lists. A folder is stale when the process its name ends with is gone;
+/// where that cannot be told (no `/proc`), nothing is removed.
+fn sweep_stale_staging(root: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix(".staging-")
+            .and_then(|rest| rest.rsplit('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = fs::remove_dir_all(entry.path());
+        }
     }
 }
 
@@ -674,6 +741,13 @@ mod tests {
     use serde_json::json;
     use std::os::unix::fs::PermissionsExt;
 
+    fn origin(server: &str) -> Origin {
+        Origin {
+            server: server.into(),
+            ..Origin::default()
+        }
+    }
+
     fn plan() -> Plan {
         let resource = ResourceType::new("", "v1", "configmaps", "ConfigMap", true);
         let object = json!({"apiVersion": "v1", "kind": "ConfigMap",
@@ -696,8 +770,7 @@ mod tests {
     #[test]
     fn bundle_is_private_and_round_trips() {
         let root = tempfile::tempdir().unwrap();
-        let bundle =
-            Bundle::write(root.path(), &plan(), "https://127.0.0.1:1", Some("lab")).unwrap();
+        let bundle = Bundle::write(root.path(), &plan(), &origin("https://127.0.0.1:1")).unwrap();
         let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&bundle.dir), 0o700);
         assert_eq!(mode(&bundle.dir.join("manifest.json")), 0o600);
@@ -743,7 +816,7 @@ mod tests {
 
         // A newer bundle in which every operation was skipped changed nothing:
         // `undo` with no name passes over it.
-        let skipped = Bundle::write(root.path(), &plan(), "https://127.0.0.1:1", None).unwrap();
+        let skipped = Bundle::write(root.path(), &plan(), &origin("https://127.0.0.1:1")).unwrap();
         assert!(
             skipped.may_have_changed(),
             "no journal line yet: may have changed"
@@ -821,6 +894,7 @@ mod tests {
                 title: "t".into(),
                 server: "s".into(),
                 context: None,
+                cluster_uid: None,
                 operations,
             })
             .unwrap();
@@ -858,10 +932,31 @@ mod tests {
     }
 
     #[test]
+    fn staging_folders_of_dead_runs_are_swept() {
+        let root = tempfile::tempdir().unwrap();
+        // A pid far above any pid_max: that run is gone. Our own stays.
+        let dead = root
+            .path()
+            .join(".staging-20260101T000000Z-etcd-completed-jobs-4294967294");
+        let ours = root.path().join(format!(
+            ".staging-20260101T000000Z-etcd-completed-jobs-{}",
+            std::process::id()
+        ));
+        for dir in [&dead, &ours] {
+            fs::create_dir_all(dir.join("objects")).unwrap();
+            fs::write(dir.join("objects/p00000.jsonl"), "{}\n").unwrap();
+        }
+        let staging = Staging::create(root.path(), "etcd.failed-pods").unwrap();
+        assert!(!dead.exists(), "a dead run's staging folder was kept");
+        assert!(ours.exists());
+        drop(staging);
+    }
+
+    #[test]
     fn two_bundles_in_the_same_second_get_distinct_names() {
         let root = tempfile::tempdir().unwrap();
-        let a = Bundle::write(root.path(), &plan(), "s", None).unwrap();
-        let b = Bundle::write(root.path(), &plan(), "s", None).unwrap();
+        let a = Bundle::write(root.path(), &plan(), &origin("s")).unwrap();
+        let b = Bundle::write(root.path(), &plan(), &origin("s")).unwrap();
         assert_ne!(a.dir, b.dir);
         assert_eq!(list(root.path()).unwrap().len(), 2);
     }

@@ -25,6 +25,7 @@ pub struct Context {
     pub namespace: String,
     pub global: GlobalArgs,
     metrics: OnceCell<Result<MetricFamilies, ApiError>>,
+    cluster_uid: OnceCell<Result<Option<String>, ApiError>>,
 }
 
 impl Context {
@@ -35,6 +36,7 @@ impl Context {
             namespace,
             global,
             metrics: OnceCell::new(),
+            cluster_uid: OnceCell::new(),
         }
     }
 
@@ -53,6 +55,34 @@ impl Context {
             })
             .await
             .as_ref()
+    }
+}
+
+impl Context {
+    /// The cluster's identity: the UID of its `kube-system` namespace, read once
+    /// (one GET) when a fix or an undo needs it. `Ok(None)` where this identity may
+    /// not read it (403, 404); another error (a timeout, a 5xx) is an error, so that
+    /// undo can refuse rather than skip the check.
+    pub async fn cluster_uid(&self) -> Result<Option<&str>, &ApiError> {
+        #[derive(serde::Deserialize)]
+        struct Namespace {
+            metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+        }
+        self.cluster_uid
+            .get_or_init(|| async {
+                match self
+                    .api
+                    .get::<Namespace>("/api/v1/namespaces/kube-system")
+                    .await
+                {
+                    Ok(ns) => Ok(ns.metadata.uid),
+                    Err(error) if error.is_forbidden() || error.is_not_found() => Ok(None),
+                    Err(error) => Err(error),
+                }
+            })
+            .await
+            .as_ref()
+            .map(Option::as_deref)
     }
 }
 

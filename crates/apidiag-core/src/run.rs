@@ -214,22 +214,29 @@ pub async fn remediate(
     plan: Plan,
     concurrency: usize,
 ) -> Result<RemediationResult, String> {
-    remediation::execute(&session(ctx, concurrency), plan)
+    remediation::execute(&session(ctx, concurrency).await?, plan)
         .await
         .map_err(|e| with_hint(&e, e.hint()))
 }
 
-/// The remediation session of this run: its client, flags, server and backups.
-pub fn session(ctx: &Context, concurrency: usize) -> Session<'_> {
-    Session {
+/// The remediation session of this run: its client, flags, the cluster it
+/// reaches (URL, context, identity) and where backups go. Fails, before anything
+/// is read or written, when there is no place for backups.
+pub async fn session(ctx: &Context, concurrency: usize) -> Result<Session<'_>, String> {
+    let backup_root = crate::backup::root().map_err(|e| with_hint(&e, e.hint()))?;
+    Ok(Session {
         api: &ctx.api,
         args: &ctx.global.remediation,
-        server: &ctx.server.url,
-        context: ctx.server.context.as_deref(),
+        origin: crate::backup::Origin {
+            server: ctx.server.url.clone(),
+            context: ctx.server.context.clone(),
+            // Recorded when it can be read; a bundle without it is checked by URL.
+            cluster_uid: ctx.cluster_uid().await.ok().flatten().map(str::to_string),
+        },
         palette: Palette::for_stderr(ctx.global.output.color),
         concurrency,
-        backup_root: crate::backup::root(),
-    }
+        backup_root,
+    })
 }
 
 /// Prints the report in two halves for people (checks first, so they are on screen

@@ -248,11 +248,12 @@ pub(crate) async fn apply(
 ) -> Result<RemediationResult, String> {
     let keep = args.keep.unwrap_or(settings.history_max);
     let found = candidates(state, settings, fix, keep);
+    // No place for backups: refuse before asking anything.
+    let session = apidiag_core::run::session(ctx, 8).await?;
     let choice = choose(ctx, fix, args, &found)?;
     if choice == Choice::Some(BTreeSet::new()) {
         eprintln!("{}: no namespace to fix", fix.id());
     }
-    let session = apidiag_core::run::session(ctx, 8);
     let now = jiff::Timestamp::now();
     let older_than = args.older_than;
     let age_note = older_than.map_or(String::new(), |d| {
@@ -456,7 +457,7 @@ pub(crate) async fn apply(
             apidiag_core::remediation::execute(&session, plan).await
         }
     };
-    result.map_err(|e| e.to_string())
+    result.map_err(|e| apidiag_core::run::with_hint(&e, e.hint()))
 }
 
 /// The completed-Jobs re-check on the full object: the field selector is the

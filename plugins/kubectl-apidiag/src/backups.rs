@@ -8,7 +8,13 @@ use apidiag_core::style::Palette;
 
 /// `kubectl apidiag backups`: the bundles remediations have written, newest last.
 pub fn run(output: &OutputArgs) -> Outcome {
-    let root = backup::root();
+    let root = match backup::root() {
+        Ok(root) => root,
+        Err(error) => {
+            eprintln!("error: {}", with_hint(&error, error.hint()));
+            return Outcome::Usage;
+        }
+    };
     let bundles = match backup::list(&root) {
         Ok(bundles) => bundles,
         Err(error) => {

@@ -56,8 +56,9 @@ pub fn candidates(words: &[String]) -> Vec<String> {
                 .filter(|c| !c.is_hide_set())
                 .map(|c| c.get_name().to_string()),
         );
-    } else if before.first().map(String::as_str) == Some("undo")
-        && let Ok(bundles) = backup::list(&backup::root())
+    } else if subcommand_word(&top, before) == Some("undo")
+        && let Ok(root) = backup::root()
+        && let Ok(bundles) = backup::list(&root)
     {
         candidates.extend(bundles.iter().map(|(bundle, _)| bundle.name()));
     }

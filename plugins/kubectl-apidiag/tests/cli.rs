@@ -102,3 +102,27 @@ fn a_closed_stdout_is_not_a_panic() {
         assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
     }
 }
+
+/// With no HOME and no APIDIAG_BACKUP_DIR there is no private place for backups:
+/// the commands that need one say so instead of using the current folder.
+#[test]
+fn no_home_means_no_backups_in_the_current_folder() {
+    let cwd = tempfile::tempdir().unwrap();
+    for args in [&["backups"][..], &["undo", "--yes"]] {
+        let output = Command::new(BIN)
+            .args(args)
+            .env_remove("HOME")
+            .env_remove("APIDIAG_BACKUP_DIR")
+            .current_dir(cwd.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(64), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("no place for backups"),
+            "{args:?}: {stderr}"
+        );
+        assert!(stderr.contains("APIDIAG_BACKUP_DIR"), "{args:?}: {stderr}");
+    }
+    assert_eq!(std::fs::read_dir(cwd.path()).unwrap().count(), 0);
+}

@@ -36,6 +36,13 @@ pub enum UndoError {
         bundle_server: String,
         current: String,
     },
+    #[error(
+        "the bundle was made against another cluster (its kube-system namespace has another UID) than the one at {current}, though the bundle's URL was {bundle_server}"
+    )]
+    OtherCluster {
+        bundle_server: String,
+        current: String,
+    },
     #[error(transparent)]
     Api(#[from] crate::api::ApiError),
 }
@@ -45,7 +52,7 @@ impl UndoError {
     pub fn hint(&self) -> Option<&'static str> {
         match self {
             UndoError::Backup(error) => error.hint(),
-            UndoError::OtherServer { .. } => {
+            UndoError::OtherServer { .. } | UndoError::OtherCluster { .. } => {
                 Some("pick the right cluster with --context or --kubeconfig")
             }
             UndoError::Api(error) => error.hint(),
@@ -61,9 +68,9 @@ pub struct UndoNote {
 }
 
 /// Builds the plan that restores `bundle`, and notes on what needs no restoring.
+/// The caller has checked with [`check_cluster`] that the bundle belongs here.
 pub async fn plan(api: &ApiClient, bundle: &Bundle) -> Result<(Plan, Vec<UndoNote>), UndoError> {
     let manifest = bundle.manifest()?;
-    check_server(api, &manifest)?;
     let journal = bundle.journal()?;
     let mut operations = Vec::new();
     let mut notes = Vec::new();
@@ -185,15 +192,33 @@ pub async fn plan(api: &ApiClient, bundle: &Bundle) -> Result<(Plan, Vec<UndoNot
     Ok((plan, notes))
 }
 
-/// Refuses a bundle made against another API server than the one `api` talks to.
-pub fn check_server(api: &ApiClient, manifest: &Manifest) -> Result<(), UndoError> {
-    if normalise(&manifest.server) != normalise(api.server()) {
-        return Err(UndoError::OtherServer {
+/// Whether `manifest` was made against the cluster this run reaches at `server`
+/// (whose `kube-system` UID is `cluster_uid`). The identity decides when both are
+/// known: another cluster behind the same URL is refused, the same cluster behind
+/// another URL (private and public FQDN) is accepted, and the note says so.
+/// Without an identity on either side, the URLs decide.
+pub fn check_cluster(
+    manifest: &Manifest,
+    server: &str,
+    cluster_uid: Option<&str>,
+) -> Result<Option<String>, UndoError> {
+    let same_url = normalise(&manifest.server) == normalise(server);
+    match (manifest.cluster_uid.as_deref(), cluster_uid) {
+        (Some(then), Some(now)) if then != now => Err(UndoError::OtherCluster {
             bundle_server: manifest.server.clone(),
-            current: api.server().to_string(),
-        });
+            current: server.to_string(),
+        }),
+        (Some(_), Some(_)) if !same_url => Ok(Some(format!(
+            "the bundle was made through {}; this is the same cluster (kube-system UID) through {server}",
+            manifest.server
+        ))),
+        (Some(_), Some(_)) => Ok(None),
+        _ if same_url => Ok(None),
+        _ => Err(UndoError::OtherServer {
+            bundle_server: manifest.server.clone(),
+            current: server.to_string(),
+        }),
     }
-    Ok(())
 }
 
 /// What the preview says when finished Jobs come back.
@@ -202,17 +227,14 @@ pub const FINISHED_JOBS_WARNING: &str = "finished Jobs are re-created suspended,
 /// Whether undoing `manifest` re-creates Jobs (the completed-jobs cleanup).
 pub fn restores_finished_jobs(manifest: &Manifest) -> bool {
     manifest.operations.iter().any(|o| {
-        matches!(o.operation.action, Action::Delete { .. })
-            && o.operation.target.resource.group == "batch"
-            && o.operation.target.resource.plural == "jobs"
+        matches!(o.operation.action, Action::Delete { .. }) && o.operation.target.resource.is_jobs()
     })
 }
 
 /// The create that restores a deleted object. A finished Job needs more than its
 /// manifest: re-created bare it would run again.
 pub(crate) fn recreate(resource: &ResourceType, saved: &Value) -> Action {
-    if resource.group == "batch"
-        && resource.plural == "jobs"
+    if resource.is_jobs()
         && let Some(job) = finished_job_for_recreate(saved)
     {
         return Action::Create {
@@ -279,6 +301,51 @@ mod tests {
             recreate(&jobs, &running),
             Action::Create { status: None, .. }
         ));
+    }
+
+    #[test]
+    fn the_cluster_identity_decides_over_the_url() {
+        let manifest = |server: &str, uid: Option<&str>| Manifest {
+            cluster_uid: uid.map(str::to_string),
+            ..Manifest::new(
+                &crate::backup::Origin {
+                    server: server.into(),
+                    ..Default::default()
+                },
+                "etcd",
+                "etcd.x",
+                "t",
+                Vec::new(),
+            )
+        };
+        let public = "https://aks-x.hcp.westeurope.azmk8s.io:443";
+        let private = "https://aks-x.privatelink.westeurope.azmk8s.io:443";
+        // Same cluster through another URL: accepted, and said.
+        let note = check_cluster(&manifest(public, Some("u1")), private, Some("u1")).unwrap();
+        assert!(note.unwrap().contains("same cluster"));
+        // Another cluster behind the same URL: refused.
+        assert!(matches!(
+            check_cluster(&manifest(public, Some("u1")), public, Some("u2")),
+            Err(UndoError::OtherCluster { .. })
+        ));
+        // No identity on one side: the URL decides (old bundles, kube-system unreadable).
+        assert_eq!(
+            check_cluster(&manifest(public, None), public, Some("u1")).unwrap(),
+            None
+        );
+        assert!(matches!(
+            check_cluster(&manifest(public, Some("u1")), private, None),
+            Err(UndoError::OtherServer { .. })
+        ));
+        assert_eq!(
+            check_cluster(
+                &manifest(&format!("{public}/"), Some("u1")),
+                public,
+                Some("u1")
+            )
+            .unwrap(),
+            None
+        );
     }
 
     #[test]
