@@ -330,7 +330,7 @@ _kubectl-apidiag_commands() {
     local commands; commands=(
 'etcd:Find what fills etcd (size, objects per type, completed Jobs, failed Pods, Helm history, large objects) and clean it up safely' \
 'guard:Find the AKS managed API server guard, explain what it throttles, and remove or relax it safely' \
-'undo:Restore a backup bundle written by a remediation (default\: the newest)' \
+'undo:Restore a backup bundle written by a remediation (default\: the newest one not yet restored in which something changed)' \
 'backups:List the backup bundles remediations have written' \
 'version:Print the version' \
 'completion:Print shell completions for kubectl-apidiag' \
@@ -369,7 +369,7 @@ _kubectl-apidiag__subcmd__help_commands() {
     local commands; commands=(
 'etcd:Find what fills etcd (size, objects per type, completed Jobs, failed Pods, Helm history, large objects) and clean it up safely' \
 'guard:Find the AKS managed API server guard, explain what it throttles, and remove or relax it safely' \
-'undo:Restore a backup bundle written by a remediation (default\: the newest)' \
+'undo:Restore a backup bundle written by a remediation (default\: the newest one not yet restored in which something changed)' \
 'backups:List the backup bundles remediations have written' \
 'version:Print the version' \
 'completion:Print shell completions for kubectl-apidiag' \

@@ -432,6 +432,13 @@ fn completed_jobs_cleanup(story: &Story<'_>) {
         "{:?}",
         story.sandbox.bundles()
     );
+    // Neither run wrote a single object to disk, not even a staging folder that
+    // it removed again: the backup folder was never made.
+    assert!(
+        !story.sandbox.backups().exists(),
+        "a run that could not act wrote to {}",
+        story.sandbox.backups().display()
+    );
 
     // --yes without namespaces: refused before anything is read.
     let unnamed = story.etcd(&["--fix", "completed-jobs", "--yes"]);

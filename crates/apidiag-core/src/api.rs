@@ -69,6 +69,15 @@ pub enum ApiError {
     /// The answer was not the JSON that was expected.
     #[error("unexpected answer from {path}: {message}")]
     Decode { path: String, message: String },
+    /// A create succeeded and a step after it (a restored Job's status, its
+    /// resume) failed: the object exists, with this UID, as created.
+    #[error("{path}: created, but {step} failed ({message}); the object was left as created")]
+    CreatedButIncomplete {
+        path: String,
+        step: String,
+        message: String,
+        uid: Option<String>,
+    },
     /// The run used up `--max-requests`.
     #[error("request budget of {limit} spent")]
     BudgetSpent { limit: u64 },

@@ -48,6 +48,11 @@ impl ResourceType {
     }
 
     /// The collection path, across all namespaces when `namespace` is `None`.
+    /// `batch/jobs`, whose finished objects need more than a create to come back.
+    pub fn is_jobs(&self) -> bool {
+        self.group == "batch" && self.plural == "jobs"
+    }
+
     pub fn collection_path(&self, namespace: Option<&str>) -> String {
         match namespace {
             Some(ns) if self.namespaced => {

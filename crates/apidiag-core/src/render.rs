@@ -78,7 +78,7 @@ pub fn human_checks(report: &Report, palette: Palette, view: View) -> String {
         palette.dim(&report.server.url)
     );
     out.push('\n');
-    summary(&mut out, report, palette);
+    summary(&mut out, report, palette, view);
     if view.summary_only {
         return out;
     }
@@ -98,7 +98,9 @@ fn checks_worst_first(report: &Report) -> Vec<&CheckReport> {
 
 /// One line per finding above `ok`, worst first across all checks, then what
 /// could not be seen.
-fn summary(out: &mut String, report: &Report, palette: Palette) {
+fn summary(out: &mut String, report: &Report, palette: Palette, view: View) {
+    // Details follow unless --summary: then the lines must not point below.
+    let below = if view.summary_only { "" } else { " below" };
     let mut lines: Vec<(&CheckReport, &Finding)> = checks_worst_first(report)
         .into_iter()
         .flat_map(|c| c.findings.iter().map(move |f| (c, f)))
@@ -136,7 +138,7 @@ fn summary(out: &mut String, report: &Report, palette: Palette) {
         if let Some(first) = finding.remediations.first() {
             let more = match finding.remediations.len() - 1 {
                 0 => String::new(),
-                n => format!("  (+{n} more below)"),
+                n => format!("  (+{n} more{below})"),
             };
             let _ = writeln!(
                 out,
@@ -151,9 +153,14 @@ fn summary(out: &mut String, report: &Report, palette: Palette) {
             CheckStatus::Partial { gaps } => (
                 palette.dim("partial"),
                 format!(
-                    "saw only part of the cluster: {} thing{} not seen (listed below)",
+                    "saw only part of the cluster: {} thing{} not seen{}",
                     gaps.len(),
-                    if gaps.len() == 1 { "" } else { "s" }
+                    if gaps.len() == 1 { "" } else { "s" },
+                    if view.summary_only {
+                        ""
+                    } else {
+                        " (listed below)"
+                    }
                 ),
             ),
             CheckStatus::CouldNotCheck { reason, .. } => {

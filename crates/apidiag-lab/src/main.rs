@@ -155,32 +155,25 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Builds the plugin binaries when the demo runs from a source checkout, so
-/// `cargo run -p apidiag-lab -- demo` works on a fresh clone and never shows a
-/// stale build. (cargo releases its build lock before it runs the binary.) An
-/// installed `apidiag-lab` without the sources skips this and uses what it finds.
+/// Builds `kubectl-apidiag` (the suite: every check runs inside it) when the demo
+/// runs from a source checkout, so `cargo run -p apidiag-lab -- demo` works on a
+/// fresh clone and never shows a stale build. (cargo releases its build lock before
+/// it runs the binary.) An installed `apidiag-lab` without the sources skips this
+/// and uses what it finds.
 fn build_plugins() -> anyhow::Result<()> {
     let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    if !workspace.join("plugins").is_dir() {
+    if !workspace.join("plugins/kubectl-apidiag").is_dir() {
         return Ok(());
     }
-    // Only the plugin packages (each folder of plugins/ is one): building the whole
-    // workspace could rebuild this very binary under our feet.
-    let mut packages: Vec<String> = std::fs::read_dir(workspace.join("plugins"))
-        .context("listing plugins/")?
-        .flatten()
-        .filter(|entry| entry.path().join("Cargo.toml").is_file())
-        .map(|entry| entry.file_name().to_string_lossy().into_owned())
-        .collect();
-    packages.sort();
+    // Only the suite's package: building the whole workspace could rebuild this
+    // very binary under our feet.
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    eprintln!("apidiag-lab: building the plugins: {}", packages.join(", "));
-    let mut command = Command::new(&cargo);
-    command.args(["build", "--quiet"]);
-    for package in &packages {
-        command.args(["-p", package]);
-    }
-    let status = match command.current_dir(&workspace).status() {
+    eprintln!("apidiag-lab: building kubectl-apidiag");
+    let status = match Command::new(&cargo)
+        .args(["build", "--quiet", "-p", "kubectl-apidiag"])
+        .current_dir(&workspace)
+        .status()
+    {
         Ok(status) => status,
         // No cargo here: an installed lab uses the plugins it finds.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -188,7 +181,7 @@ fn build_plugins() -> anyhow::Result<()> {
     };
     anyhow::ensure!(
         status.success(),
-        "building the plugins failed ({status}); see the errors above"
+        "building kubectl-apidiag failed ({status}); see the errors above"
     );
     Ok(())
 }

@@ -722,7 +722,7 @@ const FACTS: &[NameFact] = &[
         since: None,
         until: Some(22),
         until_expected: false,
-        deprecated_since: Some(21),
+        deprecated_since: Some(22),
         conditional: false,
         stability: ALPHA,
         note: Some(

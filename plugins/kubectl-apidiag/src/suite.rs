@@ -49,7 +49,7 @@ pub enum Command {
     // No doc comments: the help of a check is its Args' own, the same in its binary.
     Etcd(apidiag_etcd::Args),
     Guard(apidiag_guard::Args),
-    /// Restore a backup bundle written by a remediation (default: the newest)
+    /// Restore a backup bundle written by a remediation (default: the newest one not yet restored in which something changed)
     Undo {
         /// Bundle name (from `kubectl apidiag backups`) or path
         bundle: Option<String>,

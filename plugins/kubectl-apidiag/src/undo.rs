@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use apidiag_core::backup::{self, Bundle};
+use apidiag_core::backup::{self, BackupError, Bundle};
 use apidiag_core::cli::GlobalArgs;
 use apidiag_core::exit::Outcome;
 use apidiag_core::finding::{CheckReport, Evidence, Finding, Severity};
@@ -16,17 +16,13 @@ use apidiag_core::run::with_hint;
 pub async fn run(bundle: Option<&str>, global: &GlobalArgs) -> Outcome {
     let bundle = match bundle {
         Some(name) => Bundle::open(name),
-        None => match Bundle::latest_to_undo(&backup::root()) {
+        None => backup::root().and_then(|root| match Bundle::latest_to_undo(&root) {
             Ok(Some(bundle)) => Ok(bundle),
-            Ok(None) => {
-                eprintln!(
-                    "error: no backup bundle left to restore in {}\nhint: bundles are written by `--fix` runs; `kubectl apidiag backups` lists them, and `kubectl apidiag undo NAME` restores a given one",
-                    backup::root().display()
-                );
-                return Outcome::Usage;
-            }
+            Ok(None) => Err(BackupError::NothingToUndo {
+                root: root.display().to_string(),
+            }),
             Err(error) => Err(error),
-        },
+        }),
     };
     let bundle = match bundle {
         Ok(bundle) => bundle,
@@ -44,27 +40,39 @@ pub async fn run(bundle: Option<&str>, global: &GlobalArgs) -> Outcome {
             ),
             remediation: None,
         };
-        let manifest = match bundle
-            .manifest()
-            .map_err(UndoError::from)
-            .and_then(|m| undo::check_server(&ctx.api, &m).map(|()| m))
-        {
+        let manifest = match bundle.manifest() {
             Ok(manifest) => manifest,
-            Err(error) => return could_not(&error),
+            Err(error) => return could_not(&error.into()),
         };
+        let cluster_uid = match ctx.cluster_uid().await {
+            Ok(uid) => uid,
+            // The bundle names its cluster and this one cannot be identified now: the
+            // URL alone must not decide.
+            Err(error) if manifest.cluster_uid.is_some() => {
+                return could_not(&UndoError::Api(error.clone()));
+            }
+            Err(_) => None,
+        };
+        match undo::check_cluster(&manifest, &ctx.server.url, cluster_uid) {
+            Ok(Some(note)) => eprintln!("{note}"),
+            Ok(None) => {}
+            Err(error) => return could_not(&error),
+        }
         let mut notes = Vec::new();
         let result = if restore::applies_to(&manifest) {
             // A bundle of deletes (a cleanup of thousands): streamed, paced, resumable.
-            let session = apidiag_core::run::session(ctx, 8);
-            restore::execute(
-                &session,
-                &bundle,
-                &manifest,
-                RestorePace::default(),
-                &mut notes,
-            )
-            .await
-            .map_err(|e| with_hint(&e, e.hint()))
+            match apidiag_core::run::session(ctx, 8).await {
+                Ok(session) => restore::execute(
+                    &session,
+                    &bundle,
+                    manifest,
+                    RestorePace::default(),
+                    &mut notes,
+                )
+                .await
+                .map_err(|e| with_hint(&e, e.hint())),
+                Err(message) => Err(message),
+            }
         } else {
             match undo::plan(&ctx.api, &bundle).await {
                 Ok((plan, found)) => {

@@ -260,8 +260,8 @@ impl RemediationError {
 pub struct Session<'a> {
     pub api: &'a ApiClient,
     pub args: &'a RemediationArgs,
-    pub server: &'a str,
-    pub context: Option<&'a str>,
+    /// The cluster as this run reaches it, recorded in every bundle.
+    pub origin: crate::backup::Origin,
     pub palette: Palette,
     /// Operations in flight at once; deletes of thousands of objects want more than one.
     pub concurrency: usize,
@@ -398,7 +398,7 @@ pub async fn execute(
         }
     }
 
-    let bundle = Bundle::write(&session.backup_root, &plan, session.server, session.context)?;
+    let bundle = Bundle::write(&session.backup_root, &plan, &session.origin)?;
     eprintln!("backup written: {}", bundle.dir.display());
     let operations = apply(session, &plan, &bundle).await?;
     let done = operations.iter().filter(|o| o.outcome == "done").count();
@@ -570,12 +570,14 @@ pub(crate) async fn send(
                     // written the status of the new object; ours replaces it.
                     api.merge_patch(&format!("{path}/status"), &json!({"status": status}), false)
                         .await
-                        .map_err(|e| after_create(&path, "restoring its status", e))?;
+                        .map_err(|e| {
+                            after_create(&path, "restoring its status", uid.as_deref(), e)
+                        })?;
                 }
                 if let Some(resume) = resume {
                     api.merge_patch(&path, resume, false)
                         .await
-                        .map_err(|e| after_create(&path, "resuming it", e))?;
+                        .map_err(|e| after_create(&path, "resuming it", uid.as_deref(), e))?;
                 }
             }
             Ok(SentOutcome { uid })
@@ -584,16 +586,22 @@ pub(crate) async fn send(
 }
 
 /// An error in a step after a successful create: the object exists (suspended, for
-/// a Job), which the message must say so nobody creates it twice.
-fn after_create(path: &str, step: &str, error: ApiError) -> ApiError {
-    ApiError::Status {
-        request: format!("PATCH {path}"),
-        code: 0,
-        reason: "CreatedButIncomplete".into(),
-        message: format!(
-            "created, but {step} failed ({}); the object was left as created",
-            first_line(&error.to_string())
-        ),
+/// a Job), which the message must say so nobody creates it twice, and its UID
+/// must reach the journal so that undoing the undo finds it.
+fn after_create(path: &str, step: &str, uid: Option<&str>, error: ApiError) -> ApiError {
+    ApiError::CreatedButIncomplete {
+        path: path.to_string(),
+        step: step.to_string(),
+        message: first_line(&error.to_string()).to_string(),
+        uid: uid.map(str::to_string),
+    }
+}
+
+/// The UID of an object a failed operation created all the same.
+pub(crate) fn created_uid(error: &ApiError) -> Option<String> {
+    match error {
+        ApiError::CreatedButIncomplete { uid, .. } => uid.clone(),
+        _ => None,
     }
 }
 
@@ -637,7 +645,7 @@ async fn apply(
                 Err(error) => (
                     OperationOutcome::Failed,
                     first_line(&error.to_string()).to_string(),
-                    None,
+                    created_uid(&error),
                 ),
             };
             if let Err(e) = bundle.record(&JournalEntry {
@@ -763,6 +771,60 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("warning: do not scale back"), "{text}");
+    }
+
+    /// "Secret data is never printed": neither in a create's object nor in a
+    /// patch's diff, in any form (base64 or decoded).
+    #[test]
+    fn preview_never_prints_secret_data() {
+        let secrets = ResourceType::new("", "v1", "secrets", "Secret", true);
+        let secret = json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "db", "namespace": "app", "resourceVersion": "7"},
+            "data": {"password": "aHVudGVyMg=="}, "stringData": {"token": "s3cr3t-token"}});
+        let plan = Plan {
+            check: "etcd".into(),
+            id: "undo.etcd.helm-history".into(),
+            title: "restore".into(),
+            warning: None,
+            acknowledgements: vec![],
+            operations: vec![
+                Operation {
+                    target: ObjectRef::of(&secrets, &secret),
+                    action: Action::Create {
+                        object: secret.clone(),
+                        status: None,
+                        resume: None,
+                    },
+                    before: None,
+                },
+                Operation {
+                    target: ObjectRef::of(&secrets, &secret),
+                    action: Action::Patch {
+                        patch: json!({"data": {"password": "bmV3LXBhc3N3b3Jk"}}),
+                    },
+                    before: Some(secret),
+                },
+            ],
+        };
+        let text = preview(&plan, Palette::plain());
+        for leaked in [
+            "aHVudGVyMg",
+            "hunter2",
+            "s3cr3t-token",
+            "bmV3LXBhc3N3b3Jk",
+            "new-password",
+        ] {
+            assert!(!text.contains(leaked), "{leaked} printed:\n{text}");
+        }
+        assert!(text.contains("password: \"*** (7 bytes)\""), "{text}");
+        assert!(
+            text.contains("- data.password: *** (before, 7 bytes)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("+ data.password: *** (after, 12 bytes)"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -31,9 +31,7 @@ use super::{
     Session, first_line, send,
 };
 use crate::api::{ApiError, ListPage, ListQuery, PartialObjectMetadata};
-use crate::backup::{
-    BUNDLE_SCHEMA, Bundle, Manifest, ManifestOperation, OperationOutcome, PageCache, Staging,
-};
+use crate::backup::{Bundle, Manifest, ManifestOperation, OperationOutcome, PageCache, Staging};
 use crate::object::ObjectRef;
 use crate::remediation::undo::{UndoNote, recreate, restores_finished_jobs};
 
@@ -67,11 +65,11 @@ pub fn applies_to(manifest: &Manifest) -> bool {
             .all(|o| matches!(o.operation.action, Action::Delete { .. }))
 }
 
-/// One deleted object to bring back: where it is in the original bundle.
+/// One deleted object to bring back, and where the original bundle saved it (the
+/// manifest itself is not kept: at 20,000 objects it is most of the memory).
 struct Candidate {
-    /// Its operation in the original bundle's manifest.
-    entry: usize,
     target: ObjectRef,
+    saved: ManifestOperation,
 }
 
 /// Restores the deletes of `bundle` (see the module doc). `notes` gets what needs
@@ -79,12 +77,14 @@ struct Candidate {
 pub async fn execute(
     session: &Session<'_>,
     bundle: &Bundle,
-    manifest: &Manifest,
+    manifest: Manifest,
     pace: RestorePace,
     notes: &mut Vec<UndoNote>,
 ) -> Result<RemediationResult, RemediationError> {
     let id = format!("undo.{}", manifest.plan_id);
     let title = format!("restore {} ({})", bundle.name(), manifest.title);
+    let check = manifest.check.clone();
+    let jobs_warning = restores_finished_jobs(&manifest);
     let result = |state, operations, backup| RemediationResult {
         id: id.clone(),
         title: title.clone(),
@@ -109,7 +109,14 @@ pub async fn execute(
     };
     eprint!(
         "{}",
-        preview(&id, &title, manifest, &candidates, notes, session.palette)
+        preview(
+            &id,
+            &title,
+            jobs_warning,
+            &candidates,
+            notes,
+            session.palette
+        )
     );
     let not_run = || -> Vec<OperationResult> {
         candidates
@@ -130,13 +137,12 @@ pub async fn execute(
     let mut cache = PageCache::default();
     let make =
         |candidate: &Candidate, cache: &mut PageCache| -> Result<Operation, RemediationError> {
-            let entry = &manifest.operations[candidate.entry];
-            let saved = bundle.object_cached(entry, cache)?.ok_or_else(|| {
-                crate::backup::BackupError::Invalid {
+            let saved = bundle
+                .object_cached(&candidate.saved, cache)?
+                .ok_or_else(|| crate::backup::BackupError::Invalid {
                     path: bundle.dir.display().to_string(),
                     message: format!("no saved object for {}", candidate.target.display()),
-                }
-            })?;
+                })?;
             let mut target = candidate.target.clone();
             target.uid = None;
             target.resource_version = None;
@@ -191,7 +197,7 @@ pub async fn execute(
     // its status and its resume; anything else one create.
     let needed: u64 = candidates
         .iter()
-        .map(|c| if is_job(&c.target) { 3 } else { 1 })
+        .map(|c| if c.target.resource.is_jobs() { 3 } else { 1 })
         .sum();
     let left = session.api.budget_left();
     let question = format!(
@@ -214,15 +220,19 @@ pub async fn execute(
         return Ok(result(state, not_run(), None));
     }
 
-    let undo_bundle = write_bundle(session, manifest, &id, &title, &candidates)?;
+    let undo_bundle = write_bundle(session, &check, &id, &title, &candidates)?;
     eprintln!("backup written: {}", undo_bundle.dir.display());
-    // The user consented to this many requests, at the restore's rate.
+    // The user consented to this many requests. The cap counts objects, as the
+    // cleanup's did: a Job restored at 500 a second is 1,500 requests a second, and
+    // the adaptive concurrency still slows that down when the server's answers do.
     session
         .api
         .raise_budget(needed + candidates.len() as u64 / 10 + 100);
+    let per_object = needed as f64 / candidates.len().max(1) as f64;
+    let request_rate = pace.qps * per_object;
     session
         .api
-        .set_rate(pace.qps, pace.qps.ceil().max(1.0) as u32);
+        .set_rate(request_rate, request_rate.ceil().max(1.0) as u32);
     let started = Instant::now();
     let run = PacedRun {
         id: &id,
@@ -268,21 +278,17 @@ pub async fn execute(
     Ok(result)
 }
 
-fn is_job(target: &ObjectRef) -> bool {
-    target.resource.group == "batch" && target.resource.plural == "jobs"
-}
-
 /// The deletes that may have happened, less what exists already (one metadata
 /// LIST per namespace and resource).
 async fn to_restore(
     session: &Session<'_>,
     bundle: &Bundle,
-    manifest: &Manifest,
+    manifest: Manifest,
     notes: &mut Vec<UndoNote>,
 ) -> Result<Vec<Candidate>, RemediationError> {
     let journal = bundle.journal()?;
     let mut candidates = Vec::new();
-    for (position, entry) in manifest.operations.iter().enumerate() {
+    for entry in manifest.operations {
         // Only a skip is known not to have changed anything: a failed delete (a
         // timeout, a 5xx) may still have been applied.
         if matches!(
@@ -295,11 +301,19 @@ async fn to_restore(
             });
             continue;
         }
+        if entry.object_file.is_none() {
+            notes.push(UndoNote {
+                target: entry.operation.target.display(),
+                note: "no saved object in the bundle".into(),
+            });
+            continue;
+        }
         candidates.push(Candidate {
-            entry: position,
             target: entry.operation.target.clone(),
+            saved: entry,
         });
     }
+    drop(journal);
     let mut by_collection: BTreeMap<String, HashSet<&str>> = BTreeMap::new();
     for c in &candidates {
         by_collection
@@ -312,9 +326,9 @@ async fn to_restore(
             .insert(c.target.name.as_str());
     }
     // name → UID of what exists now, for the names the bundle holds.
-    let mut existing: HashMap<(String, String), String> = HashMap::new();
+    let mut existing: HashMap<(String, String), (String, bool)> = HashMap::new();
     for (path, wanted) in &by_collection {
-        let mut found: HashMap<(String, String), String> = HashMap::new();
+        let mut found: HashMap<(String, String), (String, bool)> = HashMap::new();
         session
             .api
             .list::<PartialObjectMetadata>(path, &ListQuery::metadata(), |page| match page {
@@ -323,7 +337,11 @@ async fn to_restore(
                     for item in items {
                         let meta = item.metadata;
                         if let Some(name) = meta.name.filter(|n| wanted.contains(n.as_str())) {
-                            found.insert((path.clone(), name), meta.uid.unwrap_or_default());
+                            let deleting = meta.deletion_timestamp.is_some();
+                            found.insert(
+                                (path.clone(), name),
+                                (meta.uid.unwrap_or_default(), deleting),
+                            );
                         }
                     }
                 }
@@ -341,9 +359,12 @@ async fn to_restore(
         );
         match existing.get(&key) {
             None => restore.push(c),
-            Some(uid) => notes.push(UndoNote {
+            Some((uid, deleting)) => notes.push(UndoNote {
                 target: c.target.display(),
-                note: if c.target.uid.as_deref() == Some(uid.as_str()) {
+                note: if *deleting {
+                    // Finalizers hold it: it will be gone soon, and then restorable.
+                    "still being deleted: run undo again once it is gone".into()
+                } else if c.target.uid.as_deref() == Some(uid.as_str()) {
                     "was never deleted".into()
                 } else {
                     "exists again (re-created since); left alone".into()
@@ -357,7 +378,7 @@ async fn to_restore(
 fn preview(
     id: &str,
     title: &str,
-    manifest: &Manifest,
+    jobs_warning: bool,
     candidates: &[Candidate],
     notes: &[UndoNote],
     palette: crate::style::Palette,
@@ -397,7 +418,7 @@ fn preview(
     for (reason, count) in reasons {
         let _ = writeln!(out, "  left alone: {count}: {reason}");
     }
-    if restores_finished_jobs(manifest) {
+    if jobs_warning {
         let _ = writeln!(
             out,
             "  {} {}",
@@ -413,46 +434,38 @@ fn preview(
 /// journal says was created, by UID, so nothing more is needed.
 fn write_bundle(
     session: &Session<'_>,
-    original: &Manifest,
+    check: &str,
     id: &str,
     title: &str,
     candidates: &[Candidate],
 ) -> Result<Bundle, RemediationError> {
     let staging = Staging::create(&session.backup_root, id)?;
-    let manifest = Manifest {
-        schema: BUNDLE_SCHEMA.into(),
-        created: jiff::Timestamp::now().to_string(),
-        check: original.check.clone(),
-        plan_id: id.to_string(),
-        title: title.to_string(),
-        server: session.server.to_string(),
-        context: session.context.map(str::to_string),
-        operations: candidates
-            .iter()
-            .enumerate()
-            .map(|(index, c)| {
-                let mut target = c.target.clone();
-                target.uid = None;
-                target.resource_version = None;
-                ManifestOperation {
-                    index,
-                    operation: Operation {
-                        action: Action::Create {
-                            object: json!({"metadata": {
-                                "name": target.name,
-                                "namespace": target.namespace,
-                            }}),
-                            status: None,
-                            resume: None,
-                        },
-                        target,
-                        before: None,
+    let operations = candidates
+        .iter()
+        .enumerate()
+        .map(|(index, c)| {
+            let mut target = c.target.clone();
+            target.uid = None;
+            target.resource_version = None;
+            ManifestOperation {
+                index,
+                operation: Operation {
+                    action: Action::Create {
+                        object: json!({"metadata": {
+                            "name": target.name,
+                            "namespace": target.namespace,
+                        }}),
+                        status: None,
+                        resume: None,
                     },
-                    object_file: None,
-                    object_line: None,
-                }
-            })
-            .collect(),
-    };
+                    target,
+                    before: None,
+                },
+                object_file: None,
+                object_line: None,
+            }
+        })
+        .collect();
+    let manifest = Manifest::new(&session.origin, check, id, title, operations);
     Ok(staging.commit(&manifest)?)
 }

@@ -40,9 +40,7 @@ use super::{
     RemediationResult, RemediationState, Session, ask, consent, first_line, send,
 };
 use crate::api::{ApiError, ListQuery};
-use crate::backup::{
-    BUNDLE_SCHEMA, JournalEntry, Manifest, ManifestOperation, OperationOutcome, Staging,
-};
+use crate::backup::{JournalEntry, Manifest, ManifestOperation, OperationOutcome, Staging};
 use crate::object::{ObjectRef, ResourceType};
 
 /// How many deletes may be in flight.
@@ -104,8 +102,25 @@ pub async fn execute(
     bulk: BulkDelete<'_>,
 ) -> Result<RemediationResult, RemediationError> {
     let palette = session.palette;
-    let mut staging = Staging::create(&session.backup_root, &bulk.id)?;
-    let (staged, left_alone) = match stage(session, &bulk, &mut staging).await {
+    // What consent will say is known before anything is listed: a --yes that lacks
+    // an acknowledgement is refused at once, and a run that cannot change anything
+    // (--dry-run, no terminal and no --yes) lists and previews without writing a
+    // single object to disk.
+    let will_act = match consent(session.args) {
+        Consent::Yes => {
+            if let Some(state) = confirm(session, &bulk.acknowledgements, "")? {
+                return Ok(result(&bulk, state, Vec::new(), None));
+            }
+            true
+        }
+        Consent::Ask => true,
+        Consent::DryRun | Consent::NoTerminal => false,
+    };
+    let mut staging = match will_act {
+        true => Some(Staging::create(&session.backup_root, &bulk.id)?),
+        false => None,
+    };
+    let (staged, left_alone) = match stage(session, &bulk, staging.as_mut()).await {
         Ok(found) => found,
         Err(StageError::Api(error)) => {
             let reason = format!(
@@ -188,24 +203,33 @@ pub async fn execute(
         return Ok(result(&bulk, state, not_run(&staged), None));
     }
 
-    let manifest = Manifest {
-        schema: BUNDLE_SCHEMA.into(),
-        created: jiff::Timestamp::now().to_string(),
-        check: bulk.check.clone(),
-        plan_id: bulk.id.clone(),
-        title: bulk.title.clone(),
-        server: session.server.to_string(),
-        context: session.context.map(str::to_string),
-        operations: staged
-            .iter()
-            .enumerate()
-            .map(|(index, s)| ManifestOperation {
-                index,
-                operation: operation(&bulk, &s.target),
-                object_file: Some(s.file.clone()),
-                object_line: Some(s.line),
-            })
-            .collect(),
+    let operations = staged
+        .iter()
+        .enumerate()
+        .map(|(index, s)| ManifestOperation {
+            index,
+            operation: operation(&bulk, &s.target),
+            object_file: Some(s.file.clone()),
+            object_line: Some(s.line),
+        })
+        .collect();
+    let manifest = Manifest::new(
+        &session.origin,
+        &bulk.check,
+        &bulk.id,
+        &bulk.title,
+        operations,
+    );
+    let Some(staging) = staging else {
+        // confirm() goes ahead only with --yes or an answer, and then there is a
+        // staging bundle: this is a bug, and nothing has changed.
+        let reason = "internal error: no staged backup to commit; nothing was changed".to_string();
+        return Ok(result(
+            &bulk,
+            RemediationState::Failed { reason },
+            not_run(&staged),
+            None,
+        ));
     };
     let bundle = staging.commit(&manifest)?;
     drop(manifest);
@@ -325,11 +349,12 @@ enum StageError {
 }
 
 /// Lists every source page by page, re-checks each object and backs up the
-/// selected ones page by page. Returns them and why the others were left alone.
+/// selected ones page by page into `staging` (with `None`, a run that cannot act,
+/// nothing is written). Returns them and why the others were left alone.
 async fn stage(
     session: &Session<'_>,
     bulk: &BulkDelete<'_>,
-    staging: &mut Staging,
+    mut staging: Option<&mut Staging>,
 ) -> Result<(Vec<Staged>, BTreeMap<String, usize>), StageError> {
     let mut staged = Vec::new();
     let mut left_alone: BTreeMap<String, usize> = BTreeMap::new();
@@ -364,12 +389,16 @@ async fn stage(
                     Err(reason) => *left_alone.entry(reason).or_default() += 1,
                 }
             }
-            let written = staging.write_page(&keep).map_err(StageError::Backup)?;
-            for (item, place) in keep.iter().zip(written) {
+            let written = match staging.as_deref_mut() {
+                Some(staging) => staging.write_page(&keep).map_err(StageError::Backup)?,
+                None => Vec::new(),
+            };
+            for (index, item) in keep.iter().enumerate() {
+                let place = written.get(index);
                 staged.push(Staged {
                     target: ObjectRef::of(&source.resource, item),
-                    file: place.file,
-                    line: place.line,
+                    file: place.map(|p| p.file.clone()).unwrap_or_default(),
+                    line: place.map_or(0, |p| p.line),
                 });
             }
             token = page.continue_token;
@@ -503,10 +532,16 @@ pub(super) async fn run_paced(
     let mut next = 0;
     let mut in_flight = FuturesUnordered::new();
     let mut make_error = None;
+    // Why sending stopped before the end, if it did: a journal line that could
+    // not be written (nothing more may be sent without one) or a spent budget
+    // (every further request would fail at once).
+    let mut halted: Option<String> = None;
     loop {
         while next < count
             && in_flight.len() < pacer.limit
             && make_error.is_none()
+            && journal_error.is_none()
+            && halted.is_none()
             && !interrupted.load(std::sync::atomic::Ordering::SeqCst)
         {
             let index = next;
@@ -530,16 +565,29 @@ pub(super) async fn run_paced(
         pacer.observe(latency, session.api.cost().throttled, Instant::now());
         let (outcome, message, uid) = match sent {
             Ok(sent) => (OperationOutcome::Done, String::new(), sent.uid),
-            Err(error @ (ApiError::Conflict { .. } | ApiError::NotFound { .. })) => (
-                OperationOutcome::Skipped,
-                format!("{}: {}", run.skipped, first_line(&error.to_string())),
-                None,
-            ),
-            Err(error) => (
-                OperationOutcome::Failed,
-                first_line(&error.to_string()).to_string(),
-                None,
-            ),
+            // A 409: changed since the preview (a delete), or there again (a create).
+            // A 404 means the object is gone for a delete, but for a create that its
+            // namespace is: that one failed.
+            Err(error)
+                if matches!(error, ApiError::Conflict { .. })
+                    || (error.is_not_found() && !matches!(op.action, Action::Create { .. })) =>
+            {
+                (
+                    OperationOutcome::Skipped,
+                    format!("{}: {}", run.skipped, first_line(&error.to_string())),
+                    None,
+                )
+            }
+            Err(error) => {
+                if let ApiError::BudgetSpent { .. } = error {
+                    halted.get_or_insert_with(|| error.to_string());
+                }
+                (
+                    OperationOutcome::Failed,
+                    first_line(&error.to_string()).to_string(),
+                    super::created_uid(&error),
+                )
+            }
         };
         if let Err(e) = journal.record(&JournalEntry {
             index,
@@ -586,6 +634,12 @@ pub(super) async fn run_paced(
             count - next
         );
     }
+    if let Some(reason) = &halted {
+        eprintln!(
+            "stopped: {reason}; {} operations not sent; run the same command again to continue",
+            count - next
+        );
+    }
     let results = results
         .into_iter()
         .enumerate()
@@ -594,8 +648,8 @@ pub(super) async fn run_paced(
                 target: target(index),
                 action: run.verb.into(),
                 outcome: "not-run".into(),
-                message: if stopped {
-                    "interrupted before this operation; re-run to continue".into()
+                message: if stopped || halted.is_some() {
+                    "not sent; re-run to continue".into()
                 } else {
                     String::new()
                 },
