@@ -6,10 +6,9 @@
 // In a test, a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
-use std::os::unix::fs::symlink;
 use std::path::Path;
 
-use apidiag_test::{Sandbox, assert_code, findings, json_report, k8s_version, kubectl, lab};
+use apidiag_test::{PluginPath, Sandbox, assert_code, findings, json_report, k8s_version, lab};
 
 /// The suite binary, built by cargo from this source for this test.
 const APIDIAG: &str = env!("CARGO_BIN_EXE_kubectl-apidiag");
@@ -47,34 +46,18 @@ fn every_check_on_a_healthy_lab_finds_nothing() {
     );
 }
 
-/// kubectl as a user runs it, with `PATH` holding only `dir` (the plugins) and
-/// kubectl's own folder.
-fn kubectl_with_plugins(dir: &Path, args: &[&str]) -> std::process::Output {
-    let kubectl = kubectl();
-    let kubectl_dir = kubectl.parent().unwrap().to_path_buf();
-    Sandbox::new()
-        .with_path(&[dir, &kubectl_dir])
-        .cmd(&kubectl)
-        .args(args)
-        .arg("--kubeconfig")
-        .arg(lab().admin_kubeconfig())
-        .output()
-        .unwrap()
-}
-
 #[test]
 fn only_kubectl_apidiag_on_path_runs_every_check_through_kubectl() {
     // krew's layout: one link, `kubectl-apidiag`, and no per-check binary anywhere.
-    let dir = tempfile::tempdir().unwrap();
-    symlink(APIDIAG, dir.path().join("kubectl-apidiag")).unwrap();
+    let path = PluginPath::new(&[("kubectl-apidiag", APIDIAG)]);
 
-    let etcd = kubectl_with_plugins(dir.path(), &["apidiag", "etcd", "-o", "json"]);
+    let etcd = path.kubectl(&["apidiag", "etcd", "-o", "json"]);
     assert_code(&etcd, 0);
     let report = json_report(&etcd.stdout);
     assert_eq!(report["checks"][0]["check"], "etcd", "{report:#}");
     assert_eq!(report["checks"].as_array().unwrap().len(), 1);
 
-    let guard = kubectl_with_plugins(dir.path(), &["apidiag", "guard", "-v"]);
+    let guard = path.kubectl(&["apidiag", "guard", "-v"]);
     assert_code(&guard, 0);
     let text = String::from_utf8_lossy(&guard.stdout);
     assert!(
@@ -86,7 +69,7 @@ fn only_kubectl_apidiag_on_path_runs_every_check_through_kubectl() {
         (&["apidiag", "guard", "--help"][..], "--clients-fixed"),
         (&["apidiag", "undo", "--help"][..], "Bundle name"),
     ] {
-        let help = kubectl_with_plugins(dir.path(), command);
+        let help = path.kubectl(command);
         assert_code(&help, 0);
         let text = String::from_utf8_lossy(&help.stdout);
         assert!(text.contains(expected), "{command:?}:\n{text}");
@@ -94,7 +77,7 @@ fn only_kubectl_apidiag_on_path_runs_every_check_through_kubectl() {
     }
 
     // Flags kubectl passes before the check name are parsed once, with the check's.
-    let output = kubectl_with_plugins(dir.path(), &["apidiag", "-o", "json", "guard"]);
+    let output = path.kubectl(&["apidiag", "-o", "json", "guard"]);
     assert_code(&output, 0);
     assert_eq!(json_report(&output.stdout)["checks"][0]["check"], "guard");
 }

@@ -104,6 +104,16 @@ impl ApiError {
         }
     }
 
+    /// The message's first line, for a report's list of gaps (a server's message
+    /// may span lines).
+    pub fn first_line(&self) -> String {
+        self.to_string()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    }
+
     pub fn is_not_found(&self) -> bool {
         matches!(self, ApiError::NotFound { .. })
     }

@@ -215,7 +215,7 @@ pub(crate) async fn list_scoped<T: DeserializeOwned>(
         Ok(_) => return Some(Scope::Cluster),
         Err(ApiError::Forbidden { .. }) if !ctx.namespace.is_empty() => {}
         Err(error) => {
-            report.gap(format!("{what} ({})", first_line(&error)));
+            report.gap(format!("{what} ({})", error.first_line()));
             return None;
         }
     }
@@ -235,20 +235,10 @@ pub(crate) async fn list_scoped<T: DeserializeOwned>(
             Some(Scope::Namespace(namespace))
         }
         Err(error) => {
-            report.gap(format!("{what} ({})", first_line(&error)));
+            report.gap(format!("{what} ({})", error.first_line()));
             None
         }
     }
-}
-
-/// An error as one line of a report's gaps (a server's message may span lines).
-pub(crate) fn first_line(error: &ApiError) -> String {
-    error
-        .to_string()
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .to_string()
 }
 
 /// The diagnosis: read-only, metrics first.
@@ -268,7 +258,7 @@ pub async fn diagnose(
             Err(error) => {
                 report.gap(format!(
                     "/metrics ({}): no database size, no size estimates, no APF pressure; objects counted with LIST instead",
-                    first_line(error)
+                    error.first_line()
                 ));
             }
         }

@@ -39,7 +39,7 @@ pub use diagnosis::{
     EtcdState, PERMISSIONS, Scope, Sections, Settings, bloated_namespaces, diagnose, parse_size,
     thousands, types,
 };
-pub(crate) use diagnosis::{first_line, list_scoped, ok, source_cause3, source_cause6};
+pub(crate) use diagnosis::{list_scoped, ok, source_cause3, source_cause6};
 pub use fixes::{DEFAULT_DELETE_QPS, Fix};
 
 /// What `kubectl apidiag` runs of this check: the whole diagnosis, read-only.

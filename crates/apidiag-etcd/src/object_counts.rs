@@ -17,7 +17,7 @@ use apidiag_core::finding::{CheckReport, Evidence, Finding, Severity};
 use apidiag_core::object::ResourceType;
 use apidiag_metrics::{self as metrics, MetricFamilies, Quantity};
 
-use crate::{Context, Settings, first_line, source_cause3, thousands, types};
+use crate::{Context, Settings, source_cause3, thousands, types};
 
 /// Seed 001: "more than 10,000" objects of any type.
 pub const SEED_THRESHOLD: u64 = 10_000;
@@ -131,7 +131,7 @@ pub async fn count_by_listing(ctx: &Context, report: &mut CheckReport) -> Object
                 });
             }
             Err(ApiError::Forbidden { .. }) => denied.push(resource.plural.clone()),
-            Err(error) => denied.push(format!("{} ({})", resource.plural, first_line(&error))),
+            Err(error) => denied.push(format!("{} ({})", resource.plural, error.first_line())),
         }
     }
     if !denied.is_empty() {
@@ -199,7 +199,7 @@ pub async fn break_down_by_namespace(
             Err(error) => report.gap(format!(
                 "{} per namespace ({})",
                 count.qualified(),
-                first_line(&error)
+                error.first_line()
             )),
         }
     }

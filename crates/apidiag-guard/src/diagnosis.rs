@@ -95,7 +95,7 @@ pub async fn diagnose(ctx: &Context) -> (CheckReport, GuardState) {
     let rejected = match metrics {
         Ok(families) => Some(metrics::rejected_requests(families)),
         Err(error) => {
-            report.gap(format!("429 counts from /metrics ({})", first_line(error)));
+            report.gap(format!("429 counts from /metrics ({})", error.first_line()));
             None
         }
     };
@@ -339,19 +339,10 @@ fn keep_or_gap(
     match result {
         Ok(value) => value,
         Err(error) => {
-            report.gap(format!("{what} ({})", first_line(&error)));
+            report.gap(format!("{what} ({})", error.first_line()));
             None
         }
     }
-}
-
-fn first_line(error: &ApiError) -> String {
-    error
-        .to_string()
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .to_string()
 }
 
 #[cfg(test)]

@@ -29,6 +29,41 @@ pub fn kubectl() -> PathBuf {
     )
 }
 
+/// A PATH folder holding plugin binaries under the names kubectl looks for, to run
+/// `kubectl apidiag …` as a user's shell would, with only that folder and
+/// kubectl's own on PATH.
+pub struct PluginPath {
+    dir: tempfile::TempDir,
+}
+
+impl PluginPath {
+    /// Links each `(name, binary)`: e.g. `("kubectl-apidiag", env!("CARGO_BIN_EXE_kubectl-apidiag"))`.
+    pub fn new(plugins: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().expect("a temporary PATH folder");
+        for (name, binary) in plugins {
+            std::os::unix::fs::symlink(binary, dir.path().join(name)).expect("a plugin link");
+        }
+        PluginPath { dir }
+    }
+
+    /// `kubectl ARGS… --kubeconfig <the lab's admin>` in a fresh sandbox.
+    pub fn kubectl(&self, args: &[&str]) -> std::process::Output {
+        let kubectl = kubectl();
+        let kubectl_dir = kubectl
+            .parent()
+            .expect("kubectl has a folder")
+            .to_path_buf();
+        Sandbox::new()
+            .with_path(&[self.dir.path(), &kubectl_dir])
+            .cmd(&kubectl)
+            .args(args)
+            .arg("--kubeconfig")
+            .arg(lab().admin_kubeconfig())
+            .output()
+            .expect("kubectl runs")
+    }
+}
+
 /// The shared lab of this test binary.
 pub fn lab() -> &'static Lab {
     apidiag_lab::shared()

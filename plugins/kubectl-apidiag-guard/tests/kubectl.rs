@@ -4,25 +4,15 @@
 // In a test, a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
-use std::os::unix::fs::symlink;
-
-use apidiag_test::{Sandbox, assert_code, json_report, kubectl, lab};
+use apidiag_test::{PluginPath, assert_code, json_report};
 
 /// This package's binary, built by cargo from this source for this test.
 const BIN: &str = env!("CARGO_BIN_EXE_kubectl-apidiag-guard");
 
 #[test]
 fn kubectl_runs_the_guard_binary_on_path() {
-    let dir = tempfile::tempdir().unwrap();
-    symlink(BIN, dir.path().join("kubectl-apidiag-guard")).unwrap();
-    let kubectl = kubectl();
-    let output = Sandbox::new()
-        .with_path(&[dir.path(), kubectl.parent().unwrap()])
-        .cmd(&kubectl)
-        .args(["apidiag", "guard", "-o", "json", "--kubeconfig"])
-        .arg(lab().admin_kubeconfig())
-        .output()
-        .unwrap();
+    let path = PluginPath::new(&[("kubectl-apidiag-guard", BIN)]);
+    let output = path.kubectl(&["apidiag", "guard", "-o", "json"]);
     assert_code(&output, 0);
     let report = json_report(&output.stdout);
     assert_eq!(report["checks"][0]["check"], "guard", "{report:#}");

@@ -138,6 +138,22 @@ pub enum RemediationState {
     Failed { reason: String },
 }
 
+impl RemediationState {
+    /// How a run that sent `operations` ended: all done, none, or some.
+    pub fn of(operations: &[OperationResult]) -> Self {
+        let done = operations.iter().filter(|o| o.outcome == "done").count();
+        if done == operations.len() {
+            RemediationState::Applied
+        } else if done == 0 {
+            RemediationState::Failed {
+                reason: "no operation was applied".into(),
+            }
+        } else {
+            RemediationState::Partial
+        }
+    }
+}
+
 /// One operation's outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -401,16 +417,7 @@ pub async fn execute(
     let bundle = Bundle::write(&session.backup_root, &plan, &session.origin)?;
     eprintln!("backup written: {}", bundle.dir.display());
     let operations = apply(session, &plan, &bundle).await?;
-    let done = operations.iter().filter(|o| o.outcome == "done").count();
-    let state = if done == operations.len() {
-        RemediationState::Applied
-    } else if done == 0 {
-        RemediationState::Failed {
-            reason: "no operation was applied".into(),
-        }
-    } else {
-        RemediationState::Partial
-    };
+    let state = RemediationState::of(&operations);
     let result = RemediationResult {
         id: plan.id.clone(),
         title: plan.title.clone(),

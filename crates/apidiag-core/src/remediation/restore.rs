@@ -251,15 +251,7 @@ pub async fn execute(
     )
     .await?;
     let done = operations.iter().filter(|o| o.outcome == "done").count();
-    let state = if done == operations.len() {
-        RemediationState::Applied
-    } else if done == 0 {
-        RemediationState::Failed {
-            reason: "no operation was applied".into(),
-        }
-    } else {
-        RemediationState::Partial
-    };
+    let state = RemediationState::of(&operations);
     eprintln!(
         "restored {done} of {} in {:.1}s (concurrency {}..{}, ended at {}; {} throttled)",
         operations.len(),

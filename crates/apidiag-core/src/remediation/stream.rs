@@ -244,15 +244,7 @@ pub async fn execute(
     let started = Instant::now();
     let (operations, pacer) = delete_all(session, &bulk, &staged, &bundle).await?;
     let done = operations.iter().filter(|o| o.outcome == "done").count();
-    let state = if done == operations.len() {
-        RemediationState::Applied
-    } else if done == 0 {
-        RemediationState::Failed {
-            reason: "no operation was applied".into(),
-        }
-    } else {
-        RemediationState::Partial
-    };
+    let state = RemediationState::of(&operations);
     eprintln!(
         "deleted {done} of {} in {:.1}s (concurrency {}..{}, ended at {}; {} throttled)",
         operations.len(),
