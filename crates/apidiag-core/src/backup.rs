@@ -588,11 +588,9 @@ impl Staging {
     /// here on it is a bundle `backups` lists and `undo` restores.
     pub fn commit(mut self, manifest: &Manifest) -> Result<Bundle, BackupError> {
         let path = self.dir.join("manifest.json");
-        let bytes = serde_json::to_vec(manifest).map_err(|e| BackupError::Write {
-            path: path.display().to_string(),
-            source: std::io::Error::other(e),
-        })?;
-        write_private(&path, &bytes).map_err(|source| BackupError::Write {
+        // Streamed to the file: the manifest of a 20,000-object fix is megabytes
+        // that need not be held twice.
+        write_private_json(&path, manifest).map_err(|source| BackupError::Write {
             path: path.display().to_string(),
             source,
         })?;
@@ -695,6 +693,19 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .mode(0o600)
         .open(path)?;
     file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// [`write_private`] for a value serialized straight into the file.
+fn write_private_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
+    let file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    let mut writer = std::io::BufWriter::new(file);
+    serde_json::to_writer(&mut writer, value).map_err(std::io::Error::other)?;
+    let file = writer.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()
 }
 

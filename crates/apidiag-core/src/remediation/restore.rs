@@ -68,8 +68,13 @@ pub fn applies_to(manifest: &Manifest) -> bool {
 /// One deleted object to bring back, and where the original bundle saved it (the
 /// manifest itself is not kept: at 20,000 objects it is most of the memory).
 struct Candidate {
-    target: ObjectRef,
     saved: ManifestOperation,
+}
+
+impl Candidate {
+    fn target(&self) -> &ObjectRef {
+        &self.saved.operation.target
+    }
 }
 
 /// Restores the deletes of `bundle` (see the module doc). `notes` gets what needs
@@ -122,7 +127,7 @@ pub async fn execute(
         candidates
             .iter()
             .map(|c| OperationResult {
-                target: c.target.display(),
+                target: c.target().display(),
                 action: "create".into(),
                 outcome: "not-run".into(),
                 message: String::new(),
@@ -141,9 +146,9 @@ pub async fn execute(
                 .object_cached(&candidate.saved, cache)?
                 .ok_or_else(|| crate::backup::BackupError::Invalid {
                     path: bundle.dir.display().to_string(),
-                    message: format!("no saved object for {}", candidate.target.display()),
+                    message: format!("no saved object for {}", candidate.target().display()),
                 })?;
-            let mut target = candidate.target.clone();
+            let mut target = candidate.target().clone();
             target.uid = None;
             target.resource_version = None;
             Ok(Operation {
@@ -160,8 +165,8 @@ pub async fn execute(
     let mut samples = 0;
     for candidate in &candidates {
         let key = (
-            candidate.target.resource.plural.clone(),
-            candidate.target.namespace.clone(),
+            candidate.target().resource.plural.clone(),
+            candidate.target().namespace.clone(),
         );
         if !sampled.insert(key) {
             continue;
@@ -171,7 +176,7 @@ pub async fn execute(
         if let Err(error) = send(session.api, &op, true).await
             && !matches!(error, ApiError::Conflict { .. })
         {
-            refused.push((candidate.target.display(), error));
+            refused.push((candidate.target().display(), error));
         }
     }
     if refused.is_empty() {
@@ -197,7 +202,7 @@ pub async fn execute(
     // its status and its resume; anything else one create.
     let needed: u64 = candidates
         .iter()
-        .map(|c| if c.target.resource.is_jobs() { 3 } else { 1 })
+        .map(|c| if c.target().resource.is_jobs() { 3 } else { 1 })
         .sum();
     let left = session.api.budget_left();
     let question = format!(
@@ -246,7 +251,7 @@ pub async fn execute(
         &run,
         &undo_bundle,
         candidates.len(),
-        |index| candidates[index].target.display(),
+        |index| candidates[index].target().display(),
         |index| make(&candidates[index], &mut cache),
     )
     .await?;
@@ -300,22 +305,19 @@ async fn to_restore(
             });
             continue;
         }
-        candidates.push(Candidate {
-            target: entry.operation.target.clone(),
-            saved: entry,
-        });
+        candidates.push(Candidate { saved: entry });
     }
     drop(journal);
     let mut by_collection: BTreeMap<String, HashSet<&str>> = BTreeMap::new();
     for c in &candidates {
         by_collection
             .entry(
-                c.target
+                c.target()
                     .resource
-                    .collection_path(c.target.namespace.as_deref()),
+                    .collection_path(c.target().namespace.as_deref()),
             )
             .or_default()
-            .insert(c.target.name.as_str());
+            .insert(c.target().name.as_str());
     }
     // name → UID of what exists now, for the names the bundle holds.
     let mut existing: HashMap<(String, String), (String, bool)> = HashMap::new();
@@ -344,19 +346,19 @@ async fn to_restore(
     let mut restore = Vec::with_capacity(candidates.len());
     for c in candidates {
         let key = (
-            c.target
+            c.target()
                 .resource
-                .collection_path(c.target.namespace.as_deref()),
-            c.target.name.clone(),
+                .collection_path(c.target().namespace.as_deref()),
+            c.target().name.clone(),
         );
         match existing.get(&key) {
             None => restore.push(c),
             Some((uid, deleting)) => notes.push(UndoNote {
-                target: c.target.display(),
+                target: c.target().display(),
                 note: if *deleting {
                     // Finalizers hold it: it will be gone soon, and then restorable.
                     "still being deleted: run undo again once it is gone".into()
-                } else if c.target.uid.as_deref() == Some(uid.as_str()) {
+                } else if c.target().uid.as_deref() == Some(uid.as_str()) {
                     "was never deleted".into()
                 } else {
                     "exists again (re-created since); left alone".into()
@@ -381,9 +383,11 @@ fn preview(
     let mut by_kind: BTreeMap<&str, usize> = BTreeMap::new();
     let mut by_namespace: BTreeMap<&str, usize> = BTreeMap::new();
     for c in candidates {
-        *by_kind.entry(c.target.resource.kind.as_str()).or_default() += 1;
+        *by_kind
+            .entry(c.target().resource.kind.as_str())
+            .or_default() += 1;
         *by_namespace
-            .entry(c.target.namespace.as_deref().unwrap_or("(cluster)"))
+            .entry(c.target().namespace.as_deref().unwrap_or("(cluster)"))
             .or_default() += 1;
     }
     for (kind, count) in &by_kind {
@@ -398,7 +402,7 @@ fn preview(
     }
     const SHOWN: usize = 20;
     for c in candidates.iter().take(SHOWN) {
-        let _ = writeln!(out, "    create {}", c.target.display());
+        let _ = writeln!(out, "    create {}", c.target().display());
     }
     if candidates.len() > SHOWN {
         let _ = writeln!(out, "    … and {} more", candidates.len() - SHOWN);
@@ -436,7 +440,7 @@ fn write_bundle(
         .iter()
         .enumerate()
         .map(|(index, c)| {
-            let mut target = c.target.clone();
+            let mut target = c.target().clone();
             target.uid = None;
             target.resource_version = None;
             ManifestOperation {
