@@ -124,6 +124,7 @@ complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -s y -l yes -d 'Apply the chosen remediation without asking (a backup is still written first)'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -l dry-run -d 'Show the plan and dry-run it on the server, then stop without changing anything'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l rate -d 'Objects per second at most while a cleanup is restored (the diagnosis keeps --qps); the pace adapts below it' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l kubeconfig -d 'Path to the kubeconfig file to use (default: $KUBECONFIG, merged, then ~/.kube/config)' -r -F
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l cluster -d 'The kubeconfig cluster to use' -r

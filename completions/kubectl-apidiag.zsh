@@ -131,6 +131,7 @@ delete\:"Delete both objects; only after the offending clients were fixed"))' \
 ;;
 (undo)
 _arguments "${_arguments_options[@]}" : \
+'--rate=[Objects per second at most while a cleanup is restored (the diagnosis keeps --qps); the pace adapts below it]:N:_default' \
 '--kubeconfig=[Path to the kubeconfig file to use (default\: \$KUBECONFIG, merged, then ~/.kube/config)]:FILE:_files' \
 '--context=[The kubeconfig context to use]:NAME:_default' \
 '--cluster=[The kubeconfig cluster to use]:NAME:_default' \

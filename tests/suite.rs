@@ -393,7 +393,7 @@ fn every_check_at_once_fetches_metrics_once() {
 }
 
 #[test]
-fn a_fix_without_a_place_for_backups_refuses_before_reading() {
+fn a_fix_without_a_place_for_backups_refuses_before_acting() {
     // No HOME, no APIDIAG_BACKUP_DIR: the fix must not write Secrets into
     // whatever the current folder is.
     let cwd = tempfile::tempdir().unwrap();

@@ -220,8 +220,8 @@ pub async fn remediate(
 }
 
 /// The remediation session of this run: its client, flags, the cluster it
-/// reaches (URL, context, identity) and where backups go. Fails, before anything
-/// is read or written, when there is no place for backups.
+/// reaches (URL, context, identity) and where backups go. Fails, before the fix
+/// lists, asks or writes anything, when there is no place for backups.
 pub async fn session(ctx: &Context, concurrency: usize) -> Result<Session<'_>, String> {
     let backup_root = crate::backup::root().map_err(|e| with_hint(&e, e.hint()))?;
     Ok(Session {

@@ -79,13 +79,9 @@ impl Fix {
     }
 }
 
-/// The deletes' rate cap. 20,000 deletes at the diagnosis' 20 per second would take
-/// 17 minutes; under this cap 40 s at best. The cap is a ceiling, not a target: the
-/// adaptive concurrency (8 in flight at first, at most 32) halves on 429s and when
-/// latency climbs to three times its best, so a server that cannot keep up sets the
-/// pace. (An admin is exempt from API Priority and Fairness and never gets 429s,
-/// which is why latency is watched too.)
-pub const DEFAULT_DELETE_QPS: f64 = 500.0;
+/// The deletes' rate cap: the bulk fixes' and their undo's
+/// ([`apidiag_core::remediation::stream::DEFAULT_BULK_RATE`]).
+pub const DEFAULT_DELETE_QPS: f64 = apidiag_core::remediation::stream::DEFAULT_BULK_RATE;
 const DEFAULT_TTL: i64 = 86_400;
 const DEFAULT_QUOTA_OBJECTS: u64 = 5000;
 

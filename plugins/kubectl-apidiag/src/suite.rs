@@ -53,6 +53,9 @@ pub enum Command {
     Undo {
         /// Bundle name (from `kubectl apidiag backups`) or path
         bundle: Option<String>,
+        /// Objects per second at most while a cleanup is restored (the diagnosis keeps --qps); the pace adapts below it
+        #[arg(long, value_name = "N", default_value_t = apidiag_core::remediation::stream::DEFAULT_BULK_RATE, value_parser = positive_rate)]
+        rate: f64,
     },
     /// List the backup bundles remediations have written
     Backups,
@@ -91,7 +94,9 @@ pub async fn run(args: Args) -> Outcome {
         None => apidiag_core::run::all(&global, CHECKS).await,
         Some(Command::Etcd(args)) => apidiag_etcd::run(global, args).await,
         Some(Command::Guard(args)) => apidiag_guard::run(global, args).await,
-        Some(Command::Undo { bundle }) => crate::undo::run(bundle.as_deref(), &global).await,
+        Some(Command::Undo { bundle, rate }) => {
+            crate::undo::run(bundle.as_deref(), rate, &global).await
+        }
         Some(Command::Backups) => crate::backups::run(&global.output),
         Some(Command::Version) => {
             write_stdout(&format!("kubectl-apidiag {}\n", apidiag_core::VERSION));
@@ -115,6 +120,16 @@ pub async fn run(args: Args) -> Outcome {
             Outcome::Healthy
         }
         Some(Command::Other(argv)) => unknown(&argv),
+    }
+}
+
+/// A rate: a positive number (objects per second).
+fn positive_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err(format!(
+            "`{text}` is not a positive number of objects per second"
+        )),
     }
 }
 

@@ -13,7 +13,7 @@ use apidiag_core::run::with_hint;
 
 /// `kubectl apidiag undo [BUNDLE]`: restores a bundle (default: the newest one
 /// not restored yet) through the same guided flow as a fix.
-pub async fn run(bundle: Option<&str>, global: &GlobalArgs) -> Outcome {
+pub async fn run(bundle: Option<&str>, rate: f64, global: &GlobalArgs) -> Outcome {
     let bundle = match bundle {
         Some(name) => Bundle::open(name),
         None => backup::root().and_then(|root| match Bundle::latest_to_undo(&root) {
@@ -66,7 +66,10 @@ pub async fn run(bundle: Option<&str>, global: &GlobalArgs) -> Outcome {
                     &session,
                     &bundle,
                     manifest,
-                    RestorePace::default(),
+                    RestorePace {
+                        qps: rate,
+                        ..RestorePace::default()
+                    },
                     &mut notes,
                 )
                 .await

@@ -35,10 +35,6 @@ use crate::backup::{Bundle, Manifest, ManifestOperation, OperationOutcome, PageC
 use crate::object::ObjectRef;
 use crate::remediation::undo::{UndoNote, recreate, restores_finished_jobs};
 
-/// The rate cap of a restore, as the bulk delete's default cap: the undo of a
-/// cleanup runs at the pace of the cleanup.
-pub const DEFAULT_RESTORE_QPS: f64 = 500.0;
-
 /// How a restore is paced.
 #[derive(Debug, Clone, Copy)]
 pub struct RestorePace {
@@ -49,7 +45,8 @@ pub struct RestorePace {
 impl Default for RestorePace {
     fn default() -> Self {
         RestorePace {
-            qps: DEFAULT_RESTORE_QPS,
+            // The undo of a cleanup runs at the pace of the cleanup.
+            qps: stream::DEFAULT_BULK_RATE,
             pacing: Pacing::default(),
         }
     }
@@ -65,8 +62,8 @@ pub fn applies_to(manifest: &Manifest) -> bool {
             .all(|o| matches!(o.operation.action, Action::Delete { .. }))
 }
 
-/// One deleted object to bring back, and where the original bundle saved it (the
-/// manifest itself is not kept: at 20,000 objects it is most of the memory).
+/// One deleted object to bring back: its entry in the original manifest (which
+/// says where the object was saved). Only these entries are kept, not the manifest.
 struct Candidate {
     saved: ManifestOperation,
 }
@@ -228,7 +225,7 @@ pub async fn execute(
     let undo_bundle = write_bundle(session, &check, &id, &title, &candidates)?;
     eprintln!("backup written: {}", undo_bundle.dir.display());
     // The user consented to this many requests. The cap counts objects, as the
-    // cleanup's did: a Job restored at 500 a second is 1,500 requests a second, and
+    // cleanup's did: a Job restored at 100 a second is 300 requests a second, and
     // the adaptive concurrency still slows that down when the server's answers do.
     session
         .api

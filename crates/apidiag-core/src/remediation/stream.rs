@@ -43,6 +43,17 @@ use crate::api::{ApiError, ListQuery};
 use crate::backup::{JournalEntry, Manifest, ManifestOperation, OperationOutcome, Staging};
 use crate::object::{ObjectRef, ResourceType};
 
+/// The objects per second a bulk fix (and its undo) changes at most by default.
+/// 20,000 deletes at the diagnosis' 20 requests per second would take 17 minutes;
+/// at this cap 200 s. It is gentle on purpose: the fix runs during the incident it
+/// repairs, against an API server that may be the one in trouble, and must not
+/// become its heaviest client. The cap is a ceiling, not a target: the adaptive
+/// concurrency (8 in flight at first, at most 32) halves on 429s and when latency
+/// climbs to three times its best, so a server that cannot keep up sets the pace.
+/// (An admin is exempt from API Priority and Fairness and never gets 429s, which is
+/// why latency is watched too.) `--delete-qps` and `undo --rate` raise it.
+pub const DEFAULT_BULK_RATE: f64 = 100.0;
+
 /// How many deletes may be in flight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pacing {
