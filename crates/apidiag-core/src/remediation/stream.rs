@@ -539,6 +539,7 @@ pub(super) async fn run_paced(
     // not be written (nothing more may be sent without one) or a spent budget
     // (every further request would fail at once).
     let mut halted: Option<String> = None;
+    let mut breaker = Breaker::default();
     loop {
         while next < count
             && in_flight.len() < pacer.limit
@@ -566,6 +567,9 @@ pub(super) async fn run_paced(
             break;
         };
         pacer.observe(latency, session.api.cost().throttled, Instant::now());
+        if let Some(reason) = breaker.observe(&sent) {
+            halted.get_or_insert(reason);
+        }
         let (outcome, message, uid) = match sent {
             Ok(sent) => (OperationOutcome::Done, String::new(), sent.uid),
             // A 409: changed since the preview (a delete), or there again (a create).
@@ -660,6 +664,39 @@ pub(super) async fn run_paced(
         })
         .collect();
     Ok((results, pacer))
+}
+
+/// Stops a paced run when the API server stops answering: after
+/// [`Breaker::LIMIT`] operations in a row failed with no connection, a timeout or a
+/// 5xx (the client already retried each), sending more would only pile up failures
+/// and load on a server that is down. What was done is in the journal; a rerun
+/// continues.
+#[derive(Debug, Default)]
+struct Breaker {
+    consecutive: usize,
+}
+
+impl Breaker {
+    const LIMIT: usize = 10;
+
+    /// One answer; `Some(reason)` when the run must stop.
+    fn observe<T>(&mut self, answer: &Result<T, ApiError>) -> Option<String> {
+        let down = matches!(
+            answer,
+            Err(ApiError::Unreachable { .. })
+                | Err(ApiError::Status {
+                    code: 500..=599,
+                    ..
+                })
+        );
+        self.consecutive = if down { self.consecutive + 1 } else { 0 };
+        (self.consecutive >= Self::LIMIT).then(|| {
+            format!(
+                "the API server stopped answering ({} operations in a row failed with no connection, a timeout or a 5xx)",
+                self.consecutive
+            )
+        })
+    }
 }
 
 /// Additive-increase, multiplicative-decrease concurrency: the server's answers
@@ -805,6 +842,46 @@ mod tests {
             n += 1;
             start + Duration::from_millis(5) * n
         }
+    }
+
+    #[test]
+    fn the_breaker_opens_after_ten_failures_in_a_row_only() {
+        let down = || -> Result<(), ApiError> {
+            Err(ApiError::Unreachable {
+                server: "https://127.0.0.1:1".into(),
+                message: "connection refused".into(),
+            })
+        };
+        let unavailable = || -> Result<(), ApiError> {
+            Err(ApiError::Status {
+                request: "DELETE /x".into(),
+                code: 503,
+                reason: "ServiceUnavailable".into(),
+                message: "etcd".into(),
+            })
+        };
+        let mut breaker = Breaker::default();
+        for _ in 0..9 {
+            assert!(breaker.observe(&down()).is_none());
+        }
+        // One answer in between resets the count: a flaky server is not a dead one.
+        assert!(breaker.observe(&Ok(())).is_none());
+        for _ in 0..9 {
+            assert!(breaker.observe(&unavailable()).is_none());
+        }
+        let forbidden: Result<(), ApiError> = Err(ApiError::Forbidden {
+            request: "DELETE /x".into(),
+            message: "no".into(),
+        });
+        assert!(
+            breaker.observe(&forbidden).is_none(),
+            "a refusal is an answer"
+        );
+        for _ in 0..9 {
+            assert!(breaker.observe(&unavailable()).is_none());
+        }
+        let reason = breaker.observe(&down()).expect("ten in a row");
+        assert!(reason.contains("stopped answering"), "{reason}");
     }
 
     #[test]
