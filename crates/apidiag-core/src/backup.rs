@@ -43,6 +43,14 @@ pub enum BackupError {
     Invalid { path: String, message: String },
     #[error("no backup bundle named `{name}` in {root}")]
     NotFound { name: String, root: String },
+    /// The journal of a running fix could not be written: some operations were
+    /// sent, so unlike [`BackupError::Write`] this is not "nothing was changed".
+    #[error("could not write the journal {path}: {source}")]
+    Journal {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     /// `undo` without a name, and no bundle left to restore.
     #[error("no backup bundle left to restore in {root}")]
     NothingToUndo { root: String },
@@ -62,6 +70,9 @@ impl BackupError {
                 Some("`kubectl apidiag backups` lists the bundles")
             }
             BackupError::Read { .. } => None,
+            BackupError::Journal { .. } => Some(
+                "the fix stopped sending; every object it touched is in the bundle, and `kubectl apidiag undo` checks each one against the cluster",
+            ),
             BackupError::NothingToUndo { .. } => Some(
                 "bundles are written by `--fix` runs; `kubectl apidiag backups` lists them, and `kubectl apidiag undo NAME` restores a given one",
             ),
@@ -495,7 +506,7 @@ impl JournalWriter {
     }
 
     fn write_error(&self, source: std::io::Error) -> BackupError {
-        BackupError::Write {
+        BackupError::Journal {
             path: self.path.display().to_string(),
             source,
         }

@@ -603,6 +603,9 @@ pub(super) async fn run_paced(
             uid,
             at: jiff::Timestamp::now().to_string(),
         }) {
+            halted.get_or_insert_with(|| {
+                format!("{e}: nothing more is sent without its journal line")
+            });
             journal_error.get_or_insert(e);
         }
         let verb = op.action.verb();
@@ -626,10 +629,12 @@ pub(super) async fn run_paced(
     watcher.abort();
     bar.finish_and_clear();
     if let Err(e) = journal.finish() {
-        journal_error.get_or_insert(e);
+        eprintln!("warning: {}", crate::run::with_hint(&e, e.hint()));
     }
-    if let Some(error) = journal_error {
-        return Err(error.into());
+    // A journal that failed mid-run stopped the sending (`halted` says so) but
+    // keeps the results: the report must say what was done, not "nothing".
+    if let Some(error) = &journal_error {
+        eprintln!("hint: {}", error.hint().unwrap_or_default());
     }
     if let Some(error) = make_error {
         return Err(error);
