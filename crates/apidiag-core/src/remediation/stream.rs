@@ -536,8 +536,9 @@ pub(super) async fn run_paced(
     let mut in_flight = FuturesUnordered::new();
     let mut make_error = None;
     // Why sending stopped before the end, if it did: a journal line that could
-    // not be written (nothing more may be sent without one) or a spent budget
-    // (every further request would fail at once).
+    // not be written (nothing more may be sent without one), a spent budget
+    // (every further request would fail at once), or a server that stopped
+    // answering (the breaker).
     let mut halted: Option<String> = None;
     let mut breaker = Breaker::default();
     loop {
