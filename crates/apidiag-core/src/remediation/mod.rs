@@ -12,6 +12,7 @@
 //!    changed since the preview is skipped and reported, never overwritten blindly.
 //!    Each outcome is journalled as it happens; Ctrl-C stops scheduling new work.
 
+mod pace;
 pub mod restore;
 pub mod stream;
 pub mod undo;
