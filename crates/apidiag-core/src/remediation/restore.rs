@@ -217,6 +217,8 @@ pub async fn execute(
         eprintln!(
             "this undo needs about {needed} requests; --max-requests leaves {left}: with consent the budget is raised to fit"
         );
+    } else {
+        eprintln!("this undo needs about {needed} requests (--max-requests leaves {left})");
     }
     if let Some(state) = stream::confirm(session, &[], &question)? {
         return Ok(result(state, not_run(), None));
