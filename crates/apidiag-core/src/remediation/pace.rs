@@ -176,6 +176,26 @@ impl Pacer {
         }
     }
 
+    /// One line on how a paced run went: `deleted 20000 of 20000 in 40.2s
+    /// (concurrency 1..11, ended at 3; 0 throttled)`.
+    pub(super) fn summary(
+        &self,
+        verb_past: &str,
+        operations: &[super::OperationResult],
+        started: Instant,
+        throttled: u64,
+    ) -> String {
+        let done = operations.iter().filter(|o| o.outcome == "done").count();
+        format!(
+            "{verb_past} {done} of {} in {:.1}s (concurrency {}..{}, ended at {}; {throttled} throttled)",
+            operations.len(),
+            started.elapsed().as_secs_f64(),
+            self.lowest,
+            self.highest,
+            self.limit,
+        )
+    }
+
     fn decrease(&mut self) {
         self.limit = (self.limit / 2).max(1);
         self.lowest = self.lowest.min(self.limit);

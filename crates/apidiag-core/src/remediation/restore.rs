@@ -254,16 +254,15 @@ pub async fn execute(
         |index| make(&candidates[index], &mut cache),
     )
     .await?;
-    let done = operations.iter().filter(|o| o.outcome == "done").count();
     let state = RemediationState::of(&operations);
     eprintln!(
-        "restored {done} of {} in {:.1}s (concurrency {}..{}, ended at {}; {} throttled)",
-        operations.len(),
-        started.elapsed().as_secs_f64(),
-        pacer.lowest,
-        pacer.highest,
-        pacer.limit,
-        session.api.cost().throttled,
+        "{}",
+        pacer.summary(
+            "restored",
+            &operations,
+            started,
+            session.api.cost().throttled
+        )
     );
     let result = result(
         state,

@@ -244,16 +244,15 @@ pub async fn execute(
         .set_rate(bulk.qps, bulk.qps.ceil().max(1.0) as u32);
     let started = Instant::now();
     let (operations, pacer) = delete_all(session, &bulk, &staged, &bundle).await?;
-    let done = operations.iter().filter(|o| o.outcome == "done").count();
     let state = RemediationState::of(&operations);
     eprintln!(
-        "deleted {done} of {} in {:.1}s (concurrency {}..{}, ended at {}; {} throttled)",
-        operations.len(),
-        started.elapsed().as_secs_f64(),
-        pacer.lowest,
-        pacer.highest,
-        pacer.limit,
-        session.api.cost().throttled,
+        "{}",
+        pacer.summary(
+            "deleted",
+            &operations,
+            started,
+            session.api.cost().throttled
+        )
     );
     let result = result(
         &bulk,
