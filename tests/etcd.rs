@@ -556,6 +556,19 @@ fn completed_jobs_cleanup(story: &Story<'_>) {
     // written back, then resumed; none runs again.
     let undo = story.undo(bundle.to_str().unwrap());
     assert_eq!(code(&undo), 0, "{}", stderr(&undo));
+    // Streamed: it says what it will cost first (a finished Job is a create, its
+    // status and its resume), and none of these Jobs has a TTL that would remove
+    // it again at once.
+    assert!(
+        stderr(&undo).contains("this undo needs about 48 requests"),
+        "{}",
+        stderr(&undo)
+    );
+    assert!(
+        !stderr(&undo).contains("has already passed"),
+        "{}",
+        stderr(&undo)
+    );
     assert_eq!(completed("lab-jobs-a"), before_a);
     assert_eq!(completed("lab-jobs-b"), before_b);
     for job in story.kubectl(&[

@@ -33,7 +33,7 @@ use super::{
 use crate::api::{ApiError, ListPage, ListQuery, PartialObjectMetadata};
 use crate::backup::{Bundle, Manifest, ManifestOperation, OperationOutcome, PageCache, Staging};
 use crate::object::ObjectRef;
-use crate::remediation::undo::{UndoNote, recreate, restores_finished_jobs};
+use crate::remediation::undo::{JobFate, UndoNote, recreate, restores_finished_jobs};
 
 /// How a restore is paced.
 #[derive(Debug, Clone, Copy)]
@@ -109,12 +109,19 @@ pub async fn execute(
             ));
         }
     };
+    let mut cache = PageCache::default();
+    let fates = if jobs_warning {
+        job_fates(bundle, &candidates, &mut cache)?
+    } else {
+        BTreeMap::new()
+    };
     eprint!(
         "{}",
         preview(
             &id,
             &title,
             jobs_warning,
+            &fates,
             &candidates,
             notes,
             session.palette
@@ -136,7 +143,6 @@ pub async fn execute(
         return Ok(result(RemediationState::Applied, Vec::new(), None));
     }
 
-    let mut cache = PageCache::default();
     let make =
         |candidate: &Candidate, cache: &mut PageCache| -> Result<Operation, RemediationError> {
             let saved = bundle
@@ -367,10 +373,30 @@ async fn to_restore(
     Ok(restore)
 }
 
+/// How many of the Jobs to restore a controller removes again (read from the
+/// saved objects, page by page: the preview must say so before anyone agrees).
+fn job_fates(
+    bundle: &Bundle,
+    candidates: &[Candidate],
+    cache: &mut PageCache,
+) -> Result<BTreeMap<JobFate, usize>, RemediationError> {
+    let now = jiff::Timestamp::now();
+    let mut fates = BTreeMap::new();
+    for candidate in candidates.iter().filter(|c| c.target().resource.is_jobs()) {
+        if let Some(saved) = bundle.object_cached(&candidate.saved, cache)?
+            && let Some(fate) = JobFate::of(&saved, now)
+        {
+            *fates.entry(fate).or_default() += 1;
+        }
+    }
+    Ok(fates)
+}
+
 fn preview(
     id: &str,
     title: &str,
     jobs_warning: bool,
+    fates: &BTreeMap<JobFate, usize>,
     candidates: &[Candidate],
     notes: &[UndoNote],
     palette: crate::style::Palette,
@@ -411,6 +437,14 @@ fn preview(
     }
     for (reason, count) in reasons {
         let _ = writeln!(out, "  left alone: {count}: {reason}");
+    }
+    for (fate, count) in fates {
+        let _ = writeln!(
+            out,
+            "  {} {}",
+            palette.error("note:"),
+            fate.describe(*count)
+        );
     }
     if jobs_warning {
         let _ = writeln!(

@@ -224,6 +224,49 @@ pub fn check_cluster(
 /// What the preview says when finished Jobs come back.
 pub const FINISHED_JOBS_WARNING: &str = "finished Jobs are re-created suspended, their saved status (Complete, completion time) is written back, then they are unsuspended: they do not run again. They get new UIDs; their Pods were deleted with them and are not restored";
 
+/// What a controller will do to a restored Job soon after it is back, for the
+/// preview: undo must not claim to restore what is deleted again at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum JobFate {
+    /// Its `ttlSecondsAfterFinished` has passed since it completed: the TTL
+    /// controller deletes it again.
+    TtlPassed,
+    /// A CronJob owns it: the CronJob's history limit may prune it again.
+    CronJobHistory,
+}
+
+impl JobFate {
+    /// Of a saved finished Job at `now`; `None` when nothing removes it again.
+    pub fn of(saved: &Value, now: jiff::Timestamp) -> Option<JobFate> {
+        let finished_at = saved["status"]["completionTime"]
+            .as_str()
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok());
+        if let (Some(ttl), Some(finished_at)) = (
+            saved["spec"]["ttlSecondsAfterFinished"].as_i64(),
+            finished_at,
+        ) && finished_at.as_second().saturating_add(ttl) <= now.as_second()
+        {
+            return Some(JobFate::TtlPassed);
+        }
+        let owned_by_cronjob = saved["metadata"]["ownerReferences"]
+            .as_array()
+            .is_some_and(|owners| owners.iter().any(|o| o["kind"] == "CronJob"));
+        owned_by_cronjob.then_some(JobFate::CronJobHistory)
+    }
+
+    /// The preview's sentence for `count` Jobs.
+    pub fn describe(self, count: usize) -> String {
+        match self {
+            JobFate::TtlPassed => format!(
+                "{count} Job(s) have a ttlSecondsAfterFinished that has already passed: the TTL controller deletes them again right after the restore"
+            ),
+            JobFate::CronJobHistory => format!(
+                "{count} Job(s) belong to a CronJob: its successfulJobsHistoryLimit / failedJobsHistoryLimit may prune them again"
+            ),
+        }
+    }
+}
+
 /// Whether undoing `manifest` re-creates Jobs (the completed-jobs cleanup).
 pub fn restores_finished_jobs(manifest: &Manifest) -> bool {
     manifest.operations.iter().any(|o| {
@@ -301,6 +344,42 @@ mod tests {
             recreate(&jobs, &running),
             Action::Create { status: None, .. }
         ));
+    }
+
+    #[test]
+    fn the_preview_knows_which_restored_jobs_come_back_only_briefly() {
+        let now: jiff::Timestamp = "2026-12-01T12:00:00Z".parse().unwrap();
+        let job = |ttl: Option<i64>, completed: &str, owner: Option<&str>| {
+            let mut job = json!({"metadata": {"name": "j"}, "spec": {},
+                "status": {"completionTime": completed}});
+            if let Some(ttl) = ttl {
+                job["spec"]["ttlSecondsAfterFinished"] = json!(ttl);
+            }
+            if let Some(kind) = owner {
+                job["metadata"]["ownerReferences"] = json!([{"kind": kind, "name": "nightly"}]);
+            }
+            job
+        };
+        // Finished an hour ago with a 10-minute TTL: gone again at once.
+        assert_eq!(
+            JobFate::of(&job(Some(600), "2026-12-01T11:00:00Z", None), now),
+            Some(JobFate::TtlPassed)
+        );
+        // A day's TTL not yet passed, no owner: it stays.
+        assert_eq!(
+            JobFate::of(&job(Some(86_400), "2026-12-01T11:00:00Z", None), now),
+            None
+        );
+        assert_eq!(
+            JobFate::of(&job(None, "2026-11-01T00:00:00Z", None), now),
+            None
+        );
+        // A CronJob's Job: its history limit decides.
+        assert_eq!(
+            JobFate::of(&job(None, "2026-12-01T11:00:00Z", Some("CronJob")), now),
+            Some(JobFate::CronJobHistory)
+        );
+        assert!(JobFate::TtlPassed.describe(3).starts_with("3 Job(s)"));
     }
 
     #[test]
