@@ -56,9 +56,7 @@ impl Context {
             .await
             .as_ref()
     }
-}
 
-impl Context {
     /// The cluster's identity: the UID of its `kube-system` namespace, read once
     /// (one GET) when a fix or an undo needs it. `Ok(None)` where this identity may
     /// not read it (403, 404); another error (a timeout, a 5xx) is an error, so that

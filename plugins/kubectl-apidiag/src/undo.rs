@@ -1,4 +1,6 @@
-//! `kubectl apidiag undo`: turns a backup bundle back into a plan and runs it.
+//! `kubectl apidiag undo`: restores a backup bundle. A bundle of deletes (a bulk
+//! cleanup) is restored streamed and paced ([`restore`]); any other becomes a
+//! plan ([`undo::plan`]) run through the guided flow.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +14,8 @@ use apidiag_core::remediation::undo::{self, UndoError, UndoNote};
 use apidiag_core::run::with_hint;
 
 /// `kubectl apidiag undo [BUNDLE]`: restores a bundle (default: the newest one
-/// not restored yet) through the same guided flow as a fix.
+/// not restored yet in which something changed) through the guided flow of a fix,
+/// after checking that it belongs to this cluster.
 pub async fn run(bundle: Option<&str>, rate: f64, global: &GlobalArgs) -> Outcome {
     let bundle = match bundle {
         Some(name) => Bundle::open(name),
@@ -44,16 +47,7 @@ pub async fn run(bundle: Option<&str>, rate: f64, global: &GlobalArgs) -> Outcom
             Ok(manifest) => manifest,
             Err(error) => return could_not(&error.into()),
         };
-        let cluster_uid = match ctx.cluster_uid().await {
-            Ok(uid) => uid,
-            // The bundle names its cluster and this one cannot be identified now: the
-            // URL alone must not decide.
-            Err(error) if manifest.cluster_uid.is_some() => {
-                return could_not(&UndoError::Api(error.clone()));
-            }
-            Err(_) => None,
-        };
-        match undo::check_cluster(&manifest, &ctx.server.url, cluster_uid) {
+        match undo::verify_cluster(ctx, &manifest).await {
             Ok(Some(note)) => eprintln!("{note}"),
             Ok(None) => {}
             Err(error) => return could_not(&error),

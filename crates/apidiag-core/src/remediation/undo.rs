@@ -221,6 +221,22 @@ pub fn check_cluster(
     }
 }
 
+/// Whether `manifest` belongs to the cluster `ctx` reaches ([`check_cluster`]),
+/// reading the cluster's identity once. When the bundle names its cluster and
+/// this one cannot be identified now (a timeout, a 5xx), the URL alone must not
+/// decide: the error is returned.
+pub async fn verify_cluster(
+    ctx: &crate::check::Context,
+    manifest: &Manifest,
+) -> Result<Option<String>, UndoError> {
+    let cluster_uid = match ctx.cluster_uid().await {
+        Ok(uid) => uid,
+        Err(error) if manifest.cluster_uid.is_some() => return Err(UndoError::Api(error.clone())),
+        Err(_) => None,
+    };
+    check_cluster(manifest, &ctx.server.url, cluster_uid)
+}
+
 /// What the preview says when finished Jobs come back.
 pub const FINISHED_JOBS_WARNING: &str = "finished Jobs are re-created suspended, their saved status (Complete, completion time) is written back, then they are unsuspended: they do not run again. They get new UIDs; their Pods were deleted with them and are not restored";
 
