@@ -14,8 +14,10 @@ use apidiag_core::remediation::Action;
 fn a_bundle_of_this_release_reads_back_whole() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/guard-skip-update");
     let bundle = Bundle::open(dir.to_str().unwrap()).unwrap();
+    let raw: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(raw["schema"], BUNDLE_SCHEMA);
     let manifest = bundle.manifest().unwrap();
-    assert_eq!(manifest.schema, BUNDLE_SCHEMA);
     assert_eq!(manifest.plan_id, "guard.skip-update");
     assert_eq!(manifest.server, "https://127.0.0.1:43383");
     assert_eq!(

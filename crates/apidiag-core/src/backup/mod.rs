@@ -14,76 +14,24 @@
 //!
 //! Files are 0600: Secrets end up here, so only their owner may read them.
 
+mod error;
+pub mod format;
+mod journal;
+mod staging;
+
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::remediation::{Action, Operation, Plan};
 
-/// Why a bundle could not be written or read.
-#[derive(Debug, thiserror::Error)]
-pub enum BackupError {
-    #[error("could not write the backup in {path}: {source}")]
-    Write {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("could not read the backup {path}: {source}")]
-    Read {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path} is not an apidiag backup bundle: {message}")]
-    Invalid { path: String, message: String },
-    #[error("no backup bundle named `{name}` in {root}")]
-    NotFound { name: String, root: String },
-    /// The journal of a running fix could not be written: some operations were
-    /// sent, so unlike [`BackupError::Write`] this is not "nothing was changed".
-    #[error("could not write the journal {path}: {source}")]
-    Journal {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    /// `undo` without a name, and no bundle left to restore.
-    #[error("no backup bundle left to restore in {root}")]
-    NothingToUndo { root: String },
-    /// Neither `APIDIAG_BACKUP_DIR` nor an absolute `HOME` is set.
-    #[error("no place for backups: neither APIDIAG_BACKUP_DIR nor HOME is set")]
-    NoRoot,
-}
-
-impl BackupError {
-    /// What to do next, apart from the message (see [`crate::api::ApiError::hint`]).
-    pub fn hint(&self) -> Option<&'static str> {
-        match self {
-            BackupError::Write { .. } => Some(
-                "nothing was changed; free disk space or set APIDIAG_BACKUP_DIR to a writable directory",
-            ),
-            BackupError::Invalid { .. } | BackupError::NotFound { .. } => {
-                Some("`kubectl apidiag backups` lists the bundles")
-            }
-            BackupError::Read { .. } => None,
-            BackupError::Journal { .. } => Some(
-                "the fix stopped sending; every object it touched is in the bundle, and `kubectl apidiag undo` checks each one against the cluster",
-            ),
-            BackupError::NothingToUndo { .. } => Some(
-                "bundles are written by `--fix` runs; `kubectl apidiag backups` lists them, and `kubectl apidiag undo NAME` restores a given one",
-            ),
-            BackupError::NoRoot => Some(
-                "nothing was changed; set APIDIAG_BACKUP_DIR to a private directory (it will hold copies of Secrets)",
-            ),
-        }
-    }
-}
-
-pub const BUNDLE_SCHEMA: &str = "apidiag.dev/backup/v1";
+pub use error::BackupError;
+pub use format::BUNDLE_SCHEMA;
+pub use journal::JournalWriter;
+pub use staging::{StagedObject, Staging};
 
 /// Where bundles live: `$APIDIAG_BACKUP_DIR`, else `~/.kube/apidiag/backups`.
 /// With neither (no `HOME`, as in some containers and cron jobs) there is no
@@ -99,23 +47,19 @@ pub fn root() -> Result<PathBuf, BackupError> {
     }
 }
 
-/// What `manifest.json` holds.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// What `manifest.json` holds (its on-disk form is [`format`]'s).
+#[derive(Debug, Clone)]
 pub struct Manifest {
-    pub schema: String,
     pub created: String,
     pub check: String,
     pub plan_id: String,
     pub title: String,
     pub server: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<String>,
     /// The cluster's identity, the UID of its `kube-system` namespace: the same
     /// cluster may be reached through another URL (private and public FQDN), and
     /// another cluster may answer at the same one. Absent in bundles written before
     /// it was recorded, and where `kube-system` could not be read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster_uid: Option<String>,
     pub operations: Vec<ManifestOperation>,
 }
@@ -138,7 +82,6 @@ impl Manifest {
         operations: Vec<ManifestOperation>,
     ) -> Self {
         Manifest {
-            schema: BUNDLE_SCHEMA.into(),
             created: jiff::Timestamp::now().to_string(),
             check: check.to_string(),
             plan_id: plan_id.to_string(),
@@ -151,38 +94,31 @@ impl Manifest {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// One operation of a bundle, with where its saved object is.
+#[derive(Debug, Clone)]
 pub struct ManifestOperation {
     pub index: usize,
-    #[serde(flatten)]
     pub operation: Operation,
     /// The object file under `objects/`, for deletes and patches.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object_file: Option<String>,
     /// When `object_file` is a JSON-lines page (bulk fixes): the object's line,
     /// counted from 0.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object_line: Option<usize>,
 }
 
 /// One line of `journal.jsonl`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JournalEntry {
     pub index: usize,
     pub outcome: OperationOutcome,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub message: String,
     /// For creates: the UID of the created object, so undo deletes exactly it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<String>,
     pub at: String,
 }
 
 /// What happened to one operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OperationOutcome {
     Done,
     /// Not applied because the object changed or vanished since the preview.
@@ -269,11 +205,7 @@ impl Bundle {
         }
         let manifest = Manifest::new(origin, &plan.check, &plan.id, &plan.title, operations);
         let path = dir.join("manifest.json");
-        let bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| BackupError::Write {
-            path: path.display().to_string(),
-            source: std::io::Error::other(e),
-        })?;
-        write_private(&path, &bytes).map_err(write_error(&path))?;
+        write_private_manifest(&path, &manifest).map_err(write_error(&path))?;
         // The directory entries must be durable too before anything is deleted.
         if let Ok(handle) = File::open(&dir) {
             let _ = handle.sync_all();
@@ -345,18 +277,10 @@ impl Bundle {
             path: path.display().to_string(),
             source,
         })?;
-        let manifest: Manifest =
-            serde_json::from_slice(&bytes).map_err(|e| BackupError::Invalid {
-                path: path.display().to_string(),
-                message: e.to_string(),
-            })?;
-        if manifest.schema != BUNDLE_SCHEMA {
-            return Err(BackupError::Invalid {
-                path: path.display().to_string(),
-                message: format!("schema `{}`, expected `{BUNDLE_SCHEMA}`", manifest.schema),
-            });
-        }
-        Ok(manifest)
+        format::read_manifest(&bytes).map_err(|e| BackupError::Invalid {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })
     }
 
     /// The object saved for an operation.
@@ -409,45 +333,45 @@ impl Bundle {
     /// last lines; undo treats an operation without a line as "may have been done"
     /// and looks at the cluster, so nothing is restored twice or forgotten.
     pub fn journal_writer(&self) -> Result<JournalWriter, BackupError> {
-        let path = self.dir.join("journal.jsonl");
-        let file = OpenOptions::new()
-            .append(true)
-            .create(true)
-            .mode(0o600)
-            .open(&path)
-            .map_err(|source| BackupError::Write {
-                path: path.display().to_string(),
-                source,
-            })?;
-        Ok(JournalWriter {
-            path,
-            file: std::io::BufWriter::new(file),
-            unsynced: 0,
-            last_sync: std::time::Instant::now(),
-        })
+        JournalWriter::open(self.dir.join("journal.jsonl"))
     }
 
     /// Appends an outcome to the journal and syncs it.
     pub fn record(&self, entry: &JournalEntry) -> Result<(), BackupError> {
-        append_line(&self.dir.join("journal.jsonl"), entry)
+        let path = self.dir.join("journal.jsonl");
+        let line = format::journal_line(entry).map_err(|e| BackupError::Journal {
+            path: path.display().to_string(),
+            source: std::io::Error::other(e),
+        })?;
+        append_line(&path, &line).map_err(|source| BackupError::Journal {
+            path: path.display().to_string(),
+            source,
+        })
     }
 
     /// The journal: the last outcome of each operation.
     pub fn journal(&self) -> Result<std::collections::BTreeMap<usize, JournalEntry>, BackupError> {
-        let mut entries = std::collections::BTreeMap::new();
-        for entry in read_lines::<JournalEntry>(&self.dir.join("journal.jsonl"))? {
-            entries.insert(entry.index, entry);
+        let path = self.dir.join("journal.jsonl");
+        match fs::read(&path) {
+            Ok(bytes) => Ok(format::read_journal(&bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Default::default()),
+            Err(source) => Err(BackupError::Read {
+                path: path.display().to_string(),
+                source,
+            }),
         }
-        Ok(entries)
     }
 
     /// Notes that the bundle was restored (by which undo bundle).
     pub fn record_restore(&self, undo_bundle: Option<&str>) -> Result<(), BackupError> {
-        let line = serde_json::json!({
-            "restoredAt": jiff::Timestamp::now().to_string(),
-            "undoBundle": undo_bundle,
-        });
-        append_line(&self.dir.join("undo.jsonl"), &line)
+        let path = self.dir.join("undo.jsonl");
+        let write_error = |source| BackupError::Write {
+            path: path.display().to_string(),
+            source,
+        };
+        let line =
+            format::restore_line(undo_bundle).map_err(|e| write_error(std::io::Error::other(e)))?;
+        append_line(&path, &line).map_err(write_error)
     }
 
     pub fn restored(&self) -> bool {
@@ -460,210 +384,6 @@ impl Bundle {
 pub struct PageCache {
     file: Option<String>,
     lines: Vec<String>,
-}
-
-/// Appends journal lines, syncing every [`JournalWriter::SYNC_EVERY`] lines or
-/// second, and on [`JournalWriter::finish`].
-pub struct JournalWriter {
-    path: PathBuf,
-    file: std::io::BufWriter<File>,
-    unsynced: usize,
-    last_sync: std::time::Instant,
-}
-
-impl JournalWriter {
-    pub const SYNC_EVERY: usize = 500;
-
-    pub fn record(&mut self, entry: &JournalEntry) -> Result<(), BackupError> {
-        let mut line =
-            serde_json::to_vec(entry).map_err(|e| self.write_error(std::io::Error::other(e)))?;
-        line.push(b'\n');
-        self.file
-            .write_all(&line)
-            .map_err(|e| self.write_error(e))?;
-        self.unsynced += 1;
-        if self.unsynced >= Self::SYNC_EVERY
-            || self.last_sync.elapsed() >= std::time::Duration::from_secs(1)
-        {
-            self.sync()?;
-        }
-        Ok(())
-    }
-
-    pub fn finish(mut self) -> Result<(), BackupError> {
-        self.sync()
-    }
-
-    fn sync(&mut self) -> Result<(), BackupError> {
-        self.file.flush().map_err(|e| self.write_error(e))?;
-        self.file
-            .get_ref()
-            .sync_data()
-            .map_err(|e| self.write_error(e))?;
-        self.unsynced = 0;
-        self.last_sync = std::time::Instant::now();
-        Ok(())
-    }
-
-    fn write_error(&self, source: std::io::Error) -> BackupError {
-        BackupError::Journal {
-            path: self.path.display().to_string(),
-            source,
-        }
-    }
-}
-
-/// A bundle being filled page by page before anyone agreed to act: the objects a
-/// bulk fix would delete, written while they are listed, so the preview shows
-/// exactly what is backed up and memory holds references, not objects. It becomes
-/// a [`Bundle`] with [`Staging::commit`]; dropped uncommitted (dry run, declined,
-/// error), it is removed and leaves nothing behind.
-pub struct Staging {
-    root: PathBuf,
-    dir: PathBuf,
-    pages: usize,
-    committed: bool,
-}
-
-/// Where a staged object was written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StagedObject {
-    pub file: String,
-    pub line: usize,
-}
-
-impl Staging {
-    /// A hidden staging folder under `root` (same file system, so commit is a rename).
-    pub fn create(root: &Path, plan_id: &str) -> Result<Staging, BackupError> {
-        let write_error = |path: &Path| {
-            let path = path.display().to_string();
-            move |source| BackupError::Write { path, source }
-        };
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(root)
-            .map_err(write_error(root))?;
-        let stamp = jiff::Timestamp::now()
-            .strftime("%Y%m%dT%H%M%SZ")
-            .to_string();
-        let base = format!(
-            ".staging-{stamp}-{}-{}",
-            plan_id.replace(['.', '/'], "-"),
-            std::process::id()
-        );
-        let dir = root.join(base);
-        sweep_stale_staging(root);
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir.join("objects"))
-            .map_err(write_error(&dir))?;
-        Ok(Staging {
-            root: root.to_path_buf(),
-            dir,
-            pages: 0,
-            committed: false,
-        })
-    }
-
-    /// Writes one page of objects to its own file and syncs it.
-    pub fn write_page(&mut self, objects: &[&Value]) -> Result<Vec<StagedObject>, BackupError> {
-        if objects.is_empty() {
-            return Ok(Vec::new());
-        }
-        let name = format!("p{:05}.jsonl", self.pages);
-        let path = self.dir.join("objects").join(&name);
-        let write_error = |source| BackupError::Write {
-            path: path.display().to_string(),
-            source,
-        };
-        let mut bytes = Vec::new();
-        for object in objects {
-            serde_json::to_writer(&mut bytes, object)
-                .map_err(|e| write_error(std::io::Error::other(e)))?;
-            bytes.push(b'\n');
-        }
-        write_private(&path, &bytes).map_err(write_error)?;
-        self.pages += 1;
-        let file = format!("objects/{name}");
-        Ok((0..objects.len())
-            .map(|line| StagedObject {
-                file: file.clone(),
-                line,
-            })
-            .collect())
-    }
-
-    /// Writes the manifest, syncs the folder and moves it to its final name: from
-    /// here on it is a bundle `backups` lists and `undo` restores.
-    pub fn commit(mut self, manifest: &Manifest) -> Result<Bundle, BackupError> {
-        let path = self.dir.join("manifest.json");
-        // Streamed to the file: the manifest of a 20,000-object fix is megabytes
-        // that need not be held twice.
-        write_private_json(&path, manifest).map_err(|source| BackupError::Write {
-            path: path.display().to_string(),
-            source,
-        })?;
-        for dir in [self.dir.join("objects"), self.dir.clone()] {
-            if let Ok(handle) = File::open(&dir) {
-                let _ = handle.sync_all();
-            }
-        }
-        let stamp = jiff::Timestamp::now()
-            .strftime("%Y%m%dT%H%M%SZ")
-            .to_string();
-        let base = format!("{stamp}-{}", manifest.plan_id.replace(['.', '/'], "-"));
-        let mut target = self.root.join(&base);
-        let mut n = 1;
-        while target.exists() {
-            n += 1;
-            target = self.root.join(format!("{base}-{n}"));
-        }
-        fs::rename(&self.dir, &target).map_err(|source| BackupError::Write {
-            path: target.display().to_string(),
-            source,
-        })?;
-        if let Ok(handle) = File::open(&self.root) {
-            let _ = handle.sync_all();
-        }
-        self.committed = true;
-        Ok(Bundle { dir: target })
-    }
-}
-
-/// Removes the staging folders of runs that died before they committed or
-/// removed them (a crash, a kill -9): copies of objects, Secrets among them, that
-/// no bundle lists. A folder is stale when the process its name ends with is gone;
-/// where that cannot be told (no `/proc`), nothing is removed.
-fn sweep_stale_staging(root: &Path) {
-    if !Path::new("/proc/self").exists() {
-        return;
-    }
-    let Ok(entries) = fs::read_dir(root) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name
-            .strip_prefix(".staging-")
-            .and_then(|rest| rest.rsplit('-').next())
-            .and_then(|pid| pid.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
-            let _ = fs::remove_dir_all(entry.path());
-        }
-    }
-}
-
-impl Drop for Staging {
-    fn drop(&mut self) {
-        if !self.committed {
-            let _ = fs::remove_dir_all(&self.dir);
-        }
-    }
 }
 
 /// Every bundle under `root`, oldest first, with its manifest.
@@ -707,53 +427,29 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.sync_all()
 }
 
-/// [`write_private`] for a value serialized straight into the file.
-fn write_private_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
+/// [`write_private`] for a manifest serialized straight into the file: the
+/// manifest of a 20,000-object fix is megabytes that need not be held twice.
+fn write_private_manifest(path: &Path, manifest: &Manifest) -> std::io::Result<()> {
     let file = OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(path)?;
     let mut writer = std::io::BufWriter::new(file);
-    serde_json::to_writer(&mut writer, value).map_err(std::io::Error::other)?;
+    format::write_manifest(&mut writer, manifest).map_err(std::io::Error::other)?;
     let file = writer.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()
 }
 
-fn append_line<T: Serialize>(path: &Path, value: &T) -> Result<(), BackupError> {
-    let write_error = |source| BackupError::Write {
-        path: path.display().to_string(),
-        source,
-    };
-    let mut line = serde_json::to_vec(value).map_err(|e| write_error(std::io::Error::other(e)))?;
-    line.push(b'\n');
+/// Appends one line and syncs it.
+fn append_line(path: &Path, line: &[u8]) -> std::io::Result<()> {
     let mut file = OpenOptions::new()
         .append(true)
         .create(true)
         .mode(0o600)
-        .open(path)
-        .map_err(write_error)?;
-    file.write_all(&line).map_err(write_error)?;
-    file.sync_data().map_err(write_error)
-}
-
-fn read_lines<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>, BackupError> {
-    let text = match fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => {
-            return Err(BackupError::Read {
-                path: path.display().to_string(),
-                source,
-            });
-        }
-    };
-    // A line cut short by a crash mid-write is ignored: the operation it would have
-    // recorded is treated as not known to be done.
-    Ok(text
-        .lines()
-        .filter_map(|line| serde_json::from_str(line).ok())
-        .collect())
+        .open(path)?;
+    file.write_all(line)?;
+    file.sync_data()
 }
 
 #[cfg(test)]
@@ -854,124 +550,6 @@ mod tests {
             .unwrap();
         assert!(!skipped.may_have_changed());
         assert!(Bundle::latest_to_undo(root.path()).unwrap().is_none());
-    }
-
-    #[test]
-    fn a_staged_bundle_is_invisible_until_committed_and_gone_if_dropped() {
-        let root = tempfile::tempdir().unwrap();
-        let object = |name: &str| json!({"metadata": {"name": name, "namespace": "n", "uid": name}, "data": {"k": "v"}});
-        {
-            let mut staging = Staging::create(root.path(), "etcd.completed-jobs").unwrap();
-            staging.write_page(&[&object("a")]).unwrap();
-            assert!(
-                list(root.path()).unwrap().is_empty(),
-                "staging is not a bundle"
-            );
-        }
-        assert_eq!(
-            fs::read_dir(root.path()).unwrap().count(),
-            0,
-            "dropped uncommitted: removed"
-        );
-
-        let mut staging = Staging::create(root.path(), "etcd.completed-jobs").unwrap();
-        let (a, b, c) = (object("a"), object("b"), object("c"));
-        let first = staging.write_page(&[&a, &b]).unwrap();
-        let second = staging.write_page(&[&c]).unwrap();
-        assert_eq!(
-            first[1],
-            StagedObject {
-                file: "objects/p00000.jsonl".into(),
-                line: 1
-            }
-        );
-        assert_eq!(
-            second[0],
-            StagedObject {
-                file: "objects/p00001.jsonl".into(),
-                line: 0
-            }
-        );
-        let resource = crate::object::ResourceType::new("", "v1", "configmaps", "ConfigMap", true);
-        let operations = [(&a, &first[0]), (&b, &first[1]), (&c, &second[0])]
-            .iter()
-            .enumerate()
-            .map(|(index, (o, at))| ManifestOperation {
-                index,
-                operation: Operation {
-                    target: ObjectRef::of(&resource, o),
-                    action: Action::Delete { propagation: None },
-                    before: None,
-                },
-                object_file: Some(at.file.clone()),
-                object_line: Some(at.line),
-            })
-            .collect();
-        let bundle = staging
-            .commit(&Manifest {
-                schema: BUNDLE_SCHEMA.into(),
-                created: "t".into(),
-                check: "etcd".into(),
-                plan_id: "etcd.completed-jobs".into(),
-                title: "t".into(),
-                server: "s".into(),
-                context: None,
-                cluster_uid: None,
-                operations,
-            })
-            .unwrap();
-        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode(&bundle.dir.join("objects/p00000.jsonl")), 0o600);
-        let manifest = bundle.manifest().unwrap();
-        let mut cache = PageCache::default();
-        let names: Vec<String> = manifest
-            .operations
-            .iter()
-            .map(|op| {
-                bundle.object_cached(op, &mut cache).unwrap().unwrap()["metadata"]["name"]
-                    .as_str()
-                    .unwrap()
-                    .to_string()
-            })
-            .collect();
-        assert_eq!(names, ["a", "b", "c"]);
-        assert_eq!(list(root.path()).unwrap().len(), 1);
-
-        let mut journal = bundle.journal_writer().unwrap();
-        for index in 0..3 {
-            journal
-                .record(&JournalEntry {
-                    index,
-                    outcome: OperationOutcome::Done,
-                    message: String::new(),
-                    uid: None,
-                    at: "t".into(),
-                })
-                .unwrap();
-        }
-        journal.finish().unwrap();
-        assert_eq!(bundle.journal().unwrap().len(), 3);
-    }
-
-    #[test]
-    fn staging_folders_of_dead_runs_are_swept() {
-        let root = tempfile::tempdir().unwrap();
-        // A pid far above any pid_max: that run is gone. Our own stays.
-        let dead = root
-            .path()
-            .join(".staging-20260101T000000Z-etcd-completed-jobs-4294967294");
-        let ours = root.path().join(format!(
-            ".staging-20260101T000000Z-etcd-completed-jobs-{}",
-            std::process::id()
-        ));
-        for dir in [&dead, &ours] {
-            fs::create_dir_all(dir.join("objects")).unwrap();
-            fs::write(dir.join("objects/p00000.jsonl"), "{}\n").unwrap();
-        }
-        let staging = Staging::create(root.path(), "etcd.failed-pods").unwrap();
-        assert!(!dead.exists(), "a dead run's staging folder was kept");
-        assert!(ours.exists());
-        drop(staging);
     }
 
     #[test]
