@@ -105,23 +105,20 @@ async fn metadata_only_and_cached_lists_on_the_real_server() {
     let lab = apidiag_test::lab();
     let api = client(lab.admin_kubeconfig(), 2).await;
     let namespace = "core-api-lists";
-    api.create(
-        "/api/v1/namespaces",
-        &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}),
-        false,
-    )
-    .await
-    .expect("namespace");
+    // Set up with kubectl, a real client (`create`, not `apply`: its
+    // last-applied annotation would copy the bodies into the metadata): the core's own writes need a backup
+    // bundle (`WriteMode`), which a test of reads has no reason to make.
+    let mut items =
+        vec![json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})];
     for i in 0..5 {
-        api.create(
-            &format!("/api/v1/namespaces/{namespace}/configmaps"),
-            &json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": format!("cm-{i}"), "labels": {"apidiag-test": "lists"}},
-                    "data": {"payload": "x".repeat(2000)}}),
-            false,
-        )
-        .await
-        .expect("configmap");
+        items.push(json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": format!("cm-{i}"), "namespace": namespace, "labels": {"apidiag-test": "lists"}},
+            "data": {"payload": "x".repeat(2000)}}));
     }
+    kubectl_create(
+        lab.admin_kubeconfig(),
+        &json!({"apiVersion": "v1", "kind": "List", "items": items}),
+    );
     let collection = format!("/api/v1/namespaces/{namespace}/configmaps");
 
     // Metadata only: names without bodies, in pages of two.
@@ -148,12 +145,7 @@ async fn metadata_only_and_cached_lists_on_the_real_server() {
     );
 
     let raw = api
-        .execute(
-            http::Method::GET,
-            &format!("{collection}?limit=1"),
-            None,
-            Some(ACCEPT_METADATA_LIST),
-        )
+        .get_raw(&format!("{collection}?limit=1"), Some(ACCEPT_METADATA_LIST))
         .await
         .unwrap();
     let body: serde_json::Value = serde_json::from_slice(&raw.body).unwrap();
@@ -183,4 +175,23 @@ async fn metadata_only_and_cached_lists_on_the_real_server() {
         "no cached LIST in the audit log:\n{}",
         ours.join("\n")
     );
+}
+
+fn kubectl_create(kubeconfig: &std::path::Path, list: &serde_json::Value) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(apidiag_test::kubectl())
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(["create", "-f", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("kubectl");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(list.to_string().as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success(), "kubectl create failed");
 }

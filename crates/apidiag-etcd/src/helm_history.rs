@@ -208,7 +208,7 @@ impl HelmHistory {
                 .driver
                 .resource()
                 .object_path(Some(&release.namespace), &newest.object);
-            if let Ok(response) = ctx.api.execute(http::Method::GET, &path, None, None).await {
+            if let Ok(response) = ctx.api.get_raw(&path, None).await {
                 let one = response.body.len() as u64;
                 release.bytes = Some((one * release.revisions.len() as u64, true));
             }

@@ -216,9 +216,7 @@ async fn probe_namespaces(
     let results: Vec<Result<(String, u64), ApiError>> = futures::stream::iter(namespaces.to_vec())
         .map(|ns: String| async move {
             let path = format!("{}?limit=1", resource.collection_path(Some(&ns)));
-            let response = api
-                .execute(http::Method::GET, &path, None, Some(ACCEPT_METADATA_LIST))
-                .await?;
+            let response = api.get_raw(&path, Some(ACCEPT_METADATA_LIST)).await?;
             let page: serde_json::Value =
                 serde_json::from_slice(&response.body).map_err(|e| ApiError::Decode {
                     path: path.clone(),

@@ -132,10 +132,32 @@ pub struct Bundle {
     pub dir: PathBuf,
 }
 
+/// A bundle this run wrote and synced: the proof that every object a fix will
+/// change is backed up. [`crate::api::WriteMode::Backed`] needs one, and only
+/// [`Bundle::write`] and [`Staging::commit`] make one, so no code path (a new
+/// check in a hurry included) can create, patch or delete without a committed
+/// backup; a [`Bundle`] opened from disk is not one:
+///
+/// ```compile_fail,E0451
+/// let bundle = apidiag_core::backup::Bundle { dir: "/tmp/x".into() };
+/// let forged = apidiag_core::backup::Committed { bundle };
+/// ```
+#[derive(Debug)]
+pub struct Committed {
+    bundle: Bundle,
+}
+
+impl std::ops::Deref for Committed {
+    type Target = Bundle;
+    fn deref(&self) -> &Bundle {
+        &self.bundle
+    }
+}
+
 impl Bundle {
     /// Writes a bundle for `plan`: the manifest and every object the plan will
     /// delete or patch, synced to disk before this returns.
-    pub fn write(root: &Path, plan: &Plan, origin: &Origin) -> Result<Bundle, BackupError> {
+    pub fn write(root: &Path, plan: &Plan, origin: &Origin) -> Result<Committed, BackupError> {
         let write_error = |path: &Path| {
             let path = path.display().to_string();
             move |source| BackupError::Write { path, source }
@@ -210,7 +232,9 @@ impl Bundle {
         if let Ok(handle) = File::open(&dir) {
             let _ = handle.sync_all();
         }
-        Ok(Bundle { dir })
+        Ok(Committed {
+            bundle: Bundle { dir },
+        })
     }
 
     /// Opens a bundle by path, or by name under [`root`].

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::{BackupError, Bundle, Manifest, write_private, write_private_manifest};
+use super::{BackupError, Bundle, Committed, Manifest, write_private, write_private_manifest};
 
 /// A bundle being filled page by page before anyone agreed to act: the objects a
 /// bulk fix would delete, written while they are listed, so the preview shows
@@ -92,7 +92,7 @@ impl Staging {
 
     /// Writes the manifest, syncs the folder and moves it to its final name: from
     /// here on it is a bundle `backups` lists and `undo` restores.
-    pub fn commit(mut self, manifest: &Manifest) -> Result<Bundle, BackupError> {
+    pub fn commit(mut self, manifest: &Manifest) -> Result<Committed, BackupError> {
         let path = self.dir.join("manifest.json");
         write_private_manifest(&path, manifest).map_err(|source| BackupError::Write {
             path: path.display().to_string(),
@@ -121,7 +121,9 @@ impl Staging {
             let _ = handle.sync_all();
         }
         self.committed = true;
-        Ok(Bundle { dir: target })
+        Ok(Committed {
+            bundle: Bundle { dir: target },
+        })
     }
 }
 

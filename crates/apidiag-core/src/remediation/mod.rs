@@ -25,8 +25,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::api::WriteMode;
 use crate::api::{ApiClient, ApiError};
-use crate::backup::{BackupError, Bundle, JournalEntry, OperationOutcome};
+use crate::backup::{BackupError, Bundle, Committed, JournalEntry, OperationOutcome};
 use crate::cli::RemediationArgs;
 use crate::object::{Change, ObjectRef, apply_merge_patch, diff};
 use crate::style::Palette;
@@ -502,12 +503,13 @@ pub fn preview(plan: &Plan, palette: Palette) -> String {
 
 /// The server-side dry run: the index and error of every refused operation.
 async fn dry_run(session: &Session<'_>, plan: &Plan) -> Vec<(usize, ApiError)> {
-    let results: Vec<(usize, Result<SentOutcome, ApiError>)> =
-        futures::stream::iter(plan.operations.iter().enumerate())
-            .map(|(index, op)| async move { (index, send(session.api, op, true).await) })
-            .buffer_unordered(session.concurrency.max(1))
-            .collect()
-            .await;
+    let results: Vec<(usize, Result<SentOutcome, ApiError>)> = futures::stream::iter(
+        plan.operations.iter().enumerate(),
+    )
+    .map(|(index, op)| async move { (index, send(session.api, op, WriteMode::DryRun).await) })
+    .buffer_unordered(session.concurrency.max(1))
+    .collect()
+    .await;
     let mut refused: Vec<(usize, ApiError)> = results
         .into_iter()
         .filter_map(|(index, result)| result.err().map(|e| (index, e)))
@@ -525,7 +527,7 @@ pub(crate) struct SentOutcome {
 pub(crate) async fn send(
     api: &ApiClient,
     op: &Operation,
-    dry_run: bool,
+    mode: WriteMode<'_>,
 ) -> Result<SentOutcome, ApiError> {
     let target = &op.target;
     match &op.action {
@@ -537,7 +539,7 @@ pub(crate) async fn send(
                     meta.insert("resourceVersion".into(), json!(rv));
                 }
             }
-            api.merge_patch(&target.path(), &patch, dry_run).await?;
+            api.merge_patch(&target.path(), &patch, mode).await?;
             Ok(SentOutcome { uid: None })
         }
         Action::Delete { propagation } => {
@@ -555,7 +557,7 @@ pub(crate) async fn send(
             if let Some(policy) = propagation {
                 options["propagationPolicy"] = json!(policy);
             }
-            api.delete(&target.path(), &options, dry_run).await?;
+            api.delete(&target.path(), &options, mode).await?;
             Ok(SentOutcome { uid: None })
         }
         Action::Create {
@@ -563,12 +565,10 @@ pub(crate) async fn send(
             status,
             resume,
         } => {
-            let created = api
-                .create(&target.collection_path(), object, dry_run)
-                .await?;
+            let created = api.create(&target.collection_path(), object, mode).await?;
             let uid = created["metadata"]["uid"].as_str().map(str::to_string);
             // A dry-run create stores nothing, so there is no status to write yet.
-            if !dry_run {
+            if let WriteMode::Backed(_) = mode {
                 let name = created["metadata"]["name"].as_str().unwrap_or(&target.name);
                 let path = target
                     .resource
@@ -576,14 +576,14 @@ pub(crate) async fn send(
                 if let Some(status) = status {
                     // No resourceVersion precondition: the controller may already have
                     // written the status of the new object; ours replaces it.
-                    api.merge_patch(&format!("{path}/status"), &json!({"status": status}), false)
+                    api.merge_patch(&format!("{path}/status"), &json!({"status": status}), mode)
                         .await
                         .map_err(|e| {
                             after_create(&path, "restoring its status", uid.as_deref(), e)
                         })?;
                 }
                 if let Some(resume) = resume {
-                    api.merge_patch(&path, resume, false)
+                    api.merge_patch(&path, resume, mode)
                         .await
                         .map_err(|e| after_create(&path, "resuming it", uid.as_deref(), e))?;
                 }
@@ -617,7 +617,7 @@ pub(crate) fn created_uid(error: &ApiError) -> Option<String> {
 async fn apply(
     session: &Session<'_>,
     plan: &Plan,
-    bundle: &Bundle,
+    bundle: &Committed,
 ) -> Result<Vec<OperationResult>, RemediationError> {
     let total = plan.operations.len() as u64;
     let bar = progress_bar(
@@ -629,13 +629,22 @@ async fn apply(
 
     let mut results: Vec<Option<OperationResult>> = vec![None; plan.operations.len()];
     let mut journal_error = None;
+    // The first journal line that cannot be written stops the sending: nothing
+    // more may change without a record of it.
+    let journal_failed = std::sync::atomic::AtomicBool::new(false);
     {
         let stream = futures::stream::iter(plan.operations.iter().enumerate())
             .take_while(|_| {
-                let stop = interrupted.load(std::sync::atomic::Ordering::SeqCst);
+                let stop = interrupted.load(std::sync::atomic::Ordering::SeqCst)
+                    || journal_failed.load(std::sync::atomic::Ordering::SeqCst);
                 async move { !stop }
             })
-            .map(|(index, op)| async move { (index, send(session.api, op, false).await) })
+            .map(|(index, op)| async move {
+                (
+                    index,
+                    send(session.api, op, WriteMode::Backed(bundle)).await,
+                )
+            })
             .buffer_unordered(session.concurrency.max(1));
         let mut stream = std::pin::pin!(stream);
         while let Some((index, sent)) = stream.next().await {
@@ -663,6 +672,7 @@ async fn apply(
                 uid,
                 at: jiff::Timestamp::now().to_string(),
             }) {
+                journal_failed.store(true, std::sync::atomic::Ordering::SeqCst);
                 journal_error.get_or_insert(e);
             }
             if outcome != OperationOutcome::Done {
@@ -686,10 +696,11 @@ async fn apply(
     }
     watcher.abort();
     bar.finish_and_clear();
-    if let Some(error) = journal_error {
-        return Err(error.into());
+    // The results are kept: the report must say what was done, not "nothing".
+    if let Some(error) = &journal_error {
+        eprintln!("error: {}", crate::run::with_hint(error, error.hint()));
     }
-    let stopped = interrupted.load(std::sync::atomic::Ordering::SeqCst);
+    let stopped = interrupted.load(std::sync::atomic::Ordering::SeqCst) || journal_error.is_some();
     Ok(results
         .into_iter()
         .zip(&plan.operations)
@@ -699,7 +710,7 @@ async fn apply(
                 action: op.action.verb().into(),
                 outcome: "not-run".into(),
                 message: if stopped {
-                    "interrupted before this operation; re-run to continue".into()
+                    "not sent; re-run to continue".into()
                 } else {
                     String::new()
                 },

@@ -30,8 +30,11 @@ use super::{
     Action, Operation, OperationResult, RemediationError, RemediationResult, RemediationState,
     Session, first_line, send,
 };
+use crate::api::WriteMode;
 use crate::api::{ApiError, ListPage, ListQuery, PartialObjectMetadata};
-use crate::backup::{Bundle, Manifest, ManifestOperation, OperationOutcome, PageCache, Staging};
+use crate::backup::{
+    Bundle, Committed, Manifest, ManifestOperation, OperationOutcome, PageCache, Staging,
+};
 use crate::object::ObjectRef;
 use crate::remediation::undo::{JobFate, UndoNote, recreate, restores_finished_jobs};
 
@@ -176,7 +179,7 @@ pub async fn execute(
         }
         samples += 1;
         let op = make(candidate, &mut cache)?;
-        if let Err(error) = send(session.api, &op, true).await
+        if let Err(error) = send(session.api, &op, WriteMode::DryRun).await
             && !matches!(error, ApiError::Conflict { .. })
         {
             refused.push((candidate.target().display(), error));
@@ -466,7 +469,7 @@ fn write_bundle(
     id: &str,
     title: &str,
     candidates: &[Candidate],
-) -> Result<Bundle, RemediationError> {
+) -> Result<Committed, RemediationError> {
     let staging = Staging::create(&session.backup_root, id)?;
     let operations = candidates
         .iter()

@@ -39,7 +39,9 @@ use super::{
     Acknowledgement, Action, Consent, Operation, OperationResult, RemediationError,
     RemediationResult, RemediationState, Session, ask, consent, first_line, send,
 };
+use crate::api::WriteMode;
 use crate::api::{ApiError, ListQuery};
+use crate::backup::Committed;
 use crate::backup::{JournalEntry, Manifest, ManifestOperation, OperationOutcome, Staging};
 use crate::object::{ObjectRef, ResourceType};
 
@@ -164,7 +166,7 @@ pub async fn execute(
     }
     let mut refused = Vec::new();
     for s in sample.values() {
-        if let Err(error) = send(session.api, &operation(&bulk, &s.target), true).await
+        if let Err(error) = send(session.api, &operation(&bulk, &s.target), WriteMode::DryRun).await
             && !error.is_not_found()
         {
             refused.push((s.target.display(), error));
@@ -466,7 +468,7 @@ async fn delete_all(
     session: &Session<'_>,
     bulk: &BulkDelete<'_>,
     staged: &[Staged],
-    bundle: &crate::backup::Bundle,
+    bundle: &Committed,
 ) -> Result<(Vec<OperationResult>, Pacer), RemediationError> {
     let run = PacedRun {
         id: &bulk.id,
@@ -504,7 +506,7 @@ pub(super) struct PacedRun<'a> {
 pub(super) async fn run_paced(
     session: &Session<'_>,
     run: &PacedRun<'_>,
-    bundle: &crate::backup::Bundle,
+    bundle: &Committed,
     count: usize,
     target: impl Fn(usize) -> String,
     mut make: impl FnMut(usize) -> Result<Operation, RemediationError>,
@@ -549,7 +551,7 @@ pub(super) async fn run_paced(
             next += 1;
             in_flight.push(async move {
                 let sent_at = Instant::now();
-                let outcome = send(session.api, &op, false).await;
+                let outcome = send(session.api, &op, WriteMode::Backed(bundle)).await;
                 (index, op, sent_at.elapsed(), outcome)
             });
         }

@@ -28,6 +28,9 @@ use tokio::sync::Mutex;
 use crate::cli::MannersArgs;
 use crate::connection::Connection;
 
+mod write;
+pub use write::WriteMode;
+
 /// Why an API request did not give an answer. Variants a check can act on are
 /// separate: `Forbidden` becomes "could not check: missing permission", `NotFound`
 /// becomes "absent", `Unreachable` points to the connectivity check.
@@ -393,68 +396,16 @@ impl ApiClient {
         Ok(all)
     }
 
-    /// POST an object. `dry_run` asks the server to validate and admit it without storing it.
-    pub async fn create(
-        &self,
-        path: &str,
-        object: &serde_json::Value,
-        dry_run: bool,
-    ) -> Result<serde_json::Value, ApiError> {
-        let url = dry_run_url(path, dry_run);
-        let body = serde_json::to_vec(object).map_err(|e| encode_error(path, e))?;
-        let response = self
-            .execute(Method::POST, &url, Some((body, "application/json")), None)
-            .await?;
-        decode(path, &response.body)
-    }
-
-    /// Applies a JSON merge patch (RFC 7386). Put `metadata.resourceVersion` in the
-    /// patch to make it conditional: the server answers 409 if the object changed.
-    pub async fn merge_patch(
-        &self,
-        path: &str,
-        patch: &serde_json::Value,
-        dry_run: bool,
-    ) -> Result<serde_json::Value, ApiError> {
-        let url = dry_run_url(path, dry_run);
-        let body = serde_json::to_vec(patch).map_err(|e| encode_error(path, e))?;
-        let response = self
-            .execute(
-                Method::PATCH,
-                &url,
-                Some((body, "application/merge-patch+json")),
-                None,
-            )
-            .await?;
-        decode(path, &response.body)
-    }
-
-    /// DELETE with `DeleteOptions` (preconditions, propagation policy).
-    ///
-    /// When a DELETE has a body, kube-apiserver reads its options from the body alone
-    /// and ignores the `dryRun` query parameter, so a dry run must say so in the body:
-    /// with the parameter only, a "dry run" deletes for real.
-    pub async fn delete(
-        &self,
-        path: &str,
-        options: &serde_json::Value,
-        dry_run: bool,
-    ) -> Result<(), ApiError> {
-        let url = dry_run_url(path, dry_run);
-        let mut options = options.clone();
-        if dry_run && let Some(map) = options.as_object_mut() {
-            map.insert("dryRun".into(), serde_json::json!(["All"]));
-        }
-        let body = serde_json::to_vec(&options).map_err(|e| encode_error(path, e))?;
-        self.execute(Method::DELETE, &url, Some((body, "application/json")), None)
-            .await?;
-        Ok(())
+    /// GET with an `Accept` header of the caller's (metadata-only tables, say),
+    /// answered raw.
+    pub async fn get_raw(&self, path: &str, accept: Option<&str>) -> Result<RawResponse, ApiError> {
+        self.execute(Method::GET, path, None, accept).await
     }
 
     /// Sends one request, waiting for the rate limiter and any Retry-After hold,
     /// retrying 429s (always safe: APF refuses before the request is handled) and,
     /// for GETs only, 5xx answers and dropped connections.
-    pub async fn execute(
+    pub(crate) async fn execute(
         &self,
         method: Method,
         path: &str,
@@ -660,14 +611,6 @@ fn status_error(request: &str, path: &str, status: StatusCode, body: &[u8]) -> A
             },
             message,
         },
-    }
-}
-
-fn dry_run_url(path: &str, dry_run: bool) -> String {
-    if dry_run {
-        with_query(path, &[("dryRun", "All".to_string())])
-    } else {
-        path.to_string()
     }
 }
 
