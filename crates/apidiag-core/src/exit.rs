@@ -26,6 +26,9 @@ pub enum Outcome {
     RemediationIncomplete,
     /// The command line was wrong.
     Usage,
+    /// Ctrl-C twice during a fix or an undo: quit at once, the journal flushed.
+    /// 128 + SIGINT, as shells report a program that Ctrl-C killed.
+    Interrupted,
     /// apidiag itself failed (a bug, or the local disk refused a backup).
     Internal,
 }
@@ -42,6 +45,7 @@ impl Outcome {
             Outcome::RemediationIncomplete => 5,
             Outcome::Usage => 64,
             Outcome::Internal => 70,
+            Outcome::Interrupted => 130,
         }
     }
 
@@ -60,10 +64,13 @@ impl Outcome {
             Outcome::RemediationIncomplete => "a remediation left some operations undone",
             Outcome::Usage => "usage error",
             Outcome::Internal => "internal error",
+            Outcome::Interrupted => {
+                "Ctrl-C twice during a fix or undo: quit at once (journal kept; a rerun continues)"
+            }
         }
     }
 
-    pub const ALL: [Outcome; 8] = [
+    pub const ALL: [Outcome; 9] = [
         Outcome::Healthy,
         Outcome::Warning,
         Outcome::Critical,
@@ -72,6 +79,7 @@ impl Outcome {
         Outcome::RemediationIncomplete,
         Outcome::Usage,
         Outcome::Internal,
+        Outcome::Interrupted,
     ];
 
     /// The exit-code table printed at the end of every `--help`.
@@ -101,7 +109,7 @@ mod tests {
     #[test]
     fn codes_are_pinned_and_distinct() {
         let codes: Vec<u8> = Outcome::ALL.iter().map(|o| o.code()).collect();
-        assert_eq!(codes, vec![0, 1, 2, 3, 4, 5, 64, 70]);
+        assert_eq!(codes, vec![0, 1, 2, 3, 4, 5, 64, 70, 130]);
         let unique: std::collections::HashSet<u8> = codes.iter().copied().collect();
         assert_eq!(unique.len(), codes.len());
     }

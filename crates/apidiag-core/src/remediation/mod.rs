@@ -12,6 +12,7 @@
 //!    changed since the preview is skipped and reported, never overwritten blindly.
 //!    Each outcome is journalled as it happens; Ctrl-C stops scheduling new work.
 
+mod interrupt;
 mod pace;
 pub mod restore;
 pub mod stream;
@@ -31,6 +32,7 @@ use crate::backup::{BackupError, Bundle, Committed, JournalEntry, OperationOutco
 use crate::cli::RemediationArgs;
 use crate::object::{Change, ObjectRef, apply_merge_patch, diff};
 use crate::style::Palette;
+use interrupt::Interrupt;
 
 /// A remediation: the API operations that carry out one of a guide's solutions.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -625,7 +627,8 @@ async fn apply(
         &plan.id,
         "{spinner} {msg} [{bar:30}] {pos}/{len} ({eta})",
     );
-    let (interrupted, watcher) = watch_interrupt();
+    let mut interrupt = Interrupt::watch();
+    let interrupted = interrupt.flag();
 
     let mut results: Vec<Option<OperationResult>> = vec![None; plan.operations.len()];
     let mut journal_error = None;
@@ -647,7 +650,20 @@ async fn apply(
             })
             .buffer_unordered(session.concurrency.max(1));
         let mut stream = std::pin::pin!(stream);
-        while let Some((index, sent)) = stream.next().await {
+        loop {
+            // Every answer is journalled (and synced) as it comes: on a second
+            // Ctrl-C there is nothing left to flush.
+            let answered = tokio::select! {
+                answered = stream.next() => answered,
+                () = interrupt.again() => {
+                    bar.finish_and_clear();
+                    let sent = results.iter().filter(|r| r.is_some()).count();
+                    interrupt::quit_now(sent, results.len() - sent, &bundle.dir);
+                }
+            };
+            let Some((index, sent)) = answered else {
+                break;
+            };
             let op = &plan.operations[index];
             let (outcome, message, uid) = match sent {
                 Ok(sent) => (OperationOutcome::Done, String::new(), sent.uid),
@@ -694,7 +710,7 @@ async fn apply(
             bar.inc(1);
         }
     }
-    watcher.abort();
+    drop(interrupt);
     bar.finish_and_clear();
     // The results are kept: the report must say what was done, not "nothing".
     if let Some(error) = &journal_error {
@@ -734,22 +750,6 @@ pub(crate) fn progress_bar(len: u64, message: &str, template: &str) -> ProgressB
     bar.set_message(message.to_string());
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
-}
-
-/// Ctrl-C sets the flag instead of killing the process, so the operations in
-/// flight finish and are journalled; no new one starts. Abort the handle when done.
-pub(crate) fn watch_interrupt() -> (
-    std::sync::Arc<std::sync::atomic::AtomicBool>,
-    tokio::task::JoinHandle<()>,
-) {
-    let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let flag = interrupted.clone();
-    let watcher = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            flag.store(true, std::sync::atomic::Ordering::SeqCst);
-        }
-    });
-    (interrupted, watcher)
 }
 
 #[cfg(test)]

@@ -35,6 +35,7 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use serde_json::Value;
 
+use super::interrupt::{self, Interrupt};
 use super::{
     Acknowledgement, Action, Consent, Operation, OperationResult, RemediationError,
     RemediationResult, RemediationState, Session, ask, consent, first_line, send,
@@ -516,7 +517,7 @@ pub(super) async fn run_paced(
         run.id,
         "{spinner} {msg} [{bar:30}] {pos}/{len} ({per_sec}, {eta})",
     );
-    let (interrupted, watcher) = super::watch_interrupt();
+    let mut interrupt = Interrupt::watch();
 
     let mut journal = bundle.journal_writer()?;
     let mut journal_error = None;
@@ -538,7 +539,7 @@ pub(super) async fn run_paced(
             && make_error.is_none()
             && journal_error.is_none()
             && halted.is_none()
-            && !interrupted.load(std::sync::atomic::Ordering::SeqCst)
+            && !interrupt.requested()
         {
             let index = next;
             let op = match make(index) {
@@ -555,7 +556,18 @@ pub(super) async fn run_paced(
                 (index, op, sent_at.elapsed(), outcome)
             });
         }
-        let Some((index, op, latency, sent)) = in_flight.next().await else {
+        let answered = tokio::select! {
+            answered = in_flight.next() => answered,
+            () = interrupt.again() => {
+                bar.finish_and_clear();
+                if let Err(e) = journal.finish() {
+                    eprintln!("warning: {}", crate::run::with_hint(&e, e.hint()));
+                }
+                let sent = results.iter().filter(|r| r.is_some()).count();
+                interrupt::quit_now(sent, count - sent, &bundle.dir);
+            }
+        };
+        let Some((index, op, latency, sent)) = answered else {
             break;
         };
         pacer.observe(latency, session.api.cost().throttled, Instant::now());
@@ -618,7 +630,8 @@ pub(super) async fn run_paced(
         });
         bar.inc(1);
     }
-    watcher.abort();
+    let stopped = interrupt.requested();
+    drop(interrupt);
     bar.finish_and_clear();
     if let Err(e) = journal.finish() {
         eprintln!("warning: {}", crate::run::with_hint(&e, e.hint()));
@@ -631,7 +644,6 @@ pub(super) async fn run_paced(
     if let Some(error) = make_error {
         return Err(error);
     }
-    let stopped = interrupted.load(std::sync::atomic::Ordering::SeqCst);
     if stopped {
         eprintln!(
             "interrupted: {} operations not sent; run the same command again to continue",
