@@ -84,6 +84,38 @@ impl Context {
     }
 }
 
+impl Context {
+    /// `report` as it stands once the run is over: when a request of this run got
+    /// no answer within `--request-timeout`, the API server (or the etcd behind
+    /// it) stalled, every later request was not sent, and whatever the check
+    /// concluded rests on evidence that is missing. It could not check, and says
+    /// why, instead of showing findings that look like a diagnosis.
+    pub fn judged(&self, mut report: CheckReport) -> CheckReport {
+        if !self.api.stalled()
+            || matches!(
+                report.status,
+                crate::finding::CheckStatus::CouldNotCheck { .. }
+            )
+        {
+            return report;
+        }
+        let limit = self
+            .global
+            .connection
+            .request_timeout
+            .0
+            .map_or(String::new(), |d| format!(" ({d:?})"));
+        report.status = crate::finding::CheckStatus::CouldNotCheck {
+            reason: format!(
+                "the API server stopped answering: a request got no answer within --request-timeout{limit}, and apidiag sent nothing more so as not to add to its queue"
+            ),
+            hint: "`kubectl get --raw '/readyz?verbose'` says whether the API server reaches etcd; `kubectl apidiag connectivity` checks the path to it; a longer --request-timeout waits longer".into(),
+        };
+        report.findings.clear();
+        report
+    }
+}
+
 /// A check as the suite runs it when given no check: name, one line, and its
 /// read-only diagnosis.
 pub struct CheckSpec {

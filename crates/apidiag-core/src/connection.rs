@@ -23,6 +23,8 @@ pub struct Connection {
     pub context: Option<String>,
     /// The namespace checks use when they need one.
     pub namespace: String,
+    /// `--request-timeout`: how long one request may take, whole (None: no limit).
+    pub request_timeout: Option<std::time::Duration>,
 }
 
 /// Why no client could be made. Each variant says what to try next.
@@ -105,8 +107,10 @@ pub async fn connect(args: &ConnectionArgs) -> Result<Connection, ConnectError> 
     if !args.impersonate_groups.is_empty() {
         config.auth_info.impersonate_groups = Some(args.impersonate_groups.clone());
     }
-    // One timeout bounds connecting and each response, as kubectl's --request-timeout does.
-    config.read_timeout = args.request_timeout.0;
+    // --request-timeout bounds each request whole, as kubectl's does: the
+    // ApiClient enforces it (and knows a timeout from a dropped connection), so
+    // the client's own idle-read timeout stays off.
+    config.read_timeout = None;
     config.connect_timeout = Some(
         args.request_timeout
             .0
@@ -135,6 +139,7 @@ pub async fn connect(args: &ConnectionArgs) -> Result<Connection, ConnectError> 
         source,
     })?;
     Ok(Connection {
+        request_timeout: args.request_timeout.0,
         client,
         server,
         context,

@@ -193,7 +193,7 @@ where
         schema: REPORT_SCHEMA.into(),
         apidiag_version: crate::VERSION.into(),
         server: ctx.server.clone(),
-        checks: vec![run.report],
+        checks: vec![ctx.judged(run.report)],
         cost: ctx.api.cost(),
         remediation,
     };
@@ -350,7 +350,11 @@ pub async fn all(global: &GlobalArgs, checks: &[CheckSpec]) -> Outcome {
         Ok(ctx) => ctx,
         Err(error) => return printer.open_failed(global, &names, error),
     };
-    let checks = futures::future::join_all(checks.iter().map(|spec| (spec.diagnose)(&ctx))).await;
+    let checks = futures::future::join_all(checks.iter().map(|spec| (spec.diagnose)(&ctx)))
+        .await
+        .into_iter()
+        .map(|report| ctx.judged(report))
+        .collect();
     let report = Report {
         schema: REPORT_SCHEMA.into(),
         apidiag_version: crate::VERSION.into(),

@@ -15,6 +15,8 @@ use crate::process::{ChildProcess, ProcessSpec, Spawner};
 use crate::scenario::{self, Scenario, ScenarioContext, ScenarioReport, ScenarioSize};
 use crate::{LabError, binaries, bootstrap};
 
+mod faults;
+
 /// How to start a lab.
 #[derive(Debug, Clone)]
 pub struct LabOptions {
@@ -153,6 +155,9 @@ pub struct Lab {
     timing: StartupTiming,
     /// Started in order etcd, kube-apiserver, kube-controller-manager; killed in reverse.
     processes: Vec<ChildProcess>,
+    /// How kube-apiserver was started, to start it again on the same etcd
+    /// ([`Lab::restart_apiserver`]).
+    apiserver: Option<(PathBuf, Vec<String>)>,
     /// Dropped after the processes: its thread's exit would kill them anyway.
     spawner: Option<Spawner>,
     /// Dropped last, once nothing writes into it any more.
@@ -232,6 +237,7 @@ impl Lab {
                 ..StartupTiming::default()
             },
             processes: Vec::new(),
+            apiserver: None,
             spawner: Some(Spawner::new()?),
             dir: Some(dir),
         };
@@ -249,6 +255,7 @@ impl Lab {
         let mut api_args =
             components::apiserver_args(&lab.layout, &files, api_port.release(), client_port);
         api_args.extend(opts.extra_apiserver_args.iter().cloned());
+        lab.apiserver = Some((bins.kube_apiserver.clone(), api_args.clone()));
         let apiserver = lab.spawn("kube-apiserver", &bins.kube_apiserver, api_args)?;
         lab.processes.push(apiserver);
         lab.timing.spawned = clock.since_start(Instant::now());

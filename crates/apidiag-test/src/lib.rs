@@ -14,7 +14,7 @@ pub mod scripted;
 
 use std::path::{Path, PathBuf};
 
-pub use apidiag_lab::{Lab, LabOptions, Scenario, ScenarioSize, k8s_version};
+pub use apidiag_lab::{JobsMode, Lab, LabOptions, Scenario, ScenarioSize, k8s_version};
 
 /// kubectl, found on PATH as a user's shell would find it (not a fixed path): the
 /// end-to-end tests use it as a real client and as the plugin launcher.

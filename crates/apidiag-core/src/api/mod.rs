@@ -196,6 +196,12 @@ struct Inner {
     throttled: AtomicU64,
     /// Set by a 429 with Retry-After: nobody sends before this instant.
     hold_until: Mutex<Option<Instant>>,
+    /// `--request-timeout`, for each request whole.
+    request_timeout: Option<Duration>,
+    /// Set when a request got no answer within `request_timeout`: the server (or
+    /// the etcd behind it) has stalled, and every further request would wait as
+    /// long and add to its queue. The rest of the run sends nothing more.
+    stalled: std::sync::atomic::AtomicBool,
 }
 
 /// How many times one request is sent again after a 429 before giving up.
@@ -229,8 +235,16 @@ impl ApiClient {
                 bytes_sent: AtomicU64::new(0),
                 throttled: AtomicU64::new(0),
                 hold_until: Mutex::new(None),
+                request_timeout: connection.request_timeout,
+                stalled: std::sync::atomic::AtomicBool::new(false),
             }),
         }
+    }
+
+    /// Whether a request of this run got no answer within `--request-timeout`
+    /// (from then on, nothing more is sent).
+    pub fn stalled(&self) -> bool {
+        self.inner.stalled.load(Ordering::SeqCst)
     }
 
     /// The API server URL.
@@ -416,6 +430,11 @@ impl ApiClient {
         let mut throttle_attempts = 0;
         let mut error_attempts = 0;
         loop {
+            if self.stalled() {
+                return Err(self.unreachable(format!(
+                    "{request_name} not sent: an earlier request got no answer within --request-timeout"
+                )));
+            }
             self.wait_turn().await?;
             let mut builder = Request::builder()
                 .method(method.clone())
@@ -438,8 +457,27 @@ impl ApiClient {
                     message: format!("invalid request: {e}"),
                 })?;
 
-            let response = match self.inner.client.send(request).await {
-                Ok(response) => response,
+            let answer = async {
+                let response = self.inner.client.send(request).await?;
+                let status = response.status();
+                let headers = response.headers().clone();
+                let body = response.into_body().collect().await;
+                Ok::<_, kube::Error>((status, headers, body))
+            };
+            let answer = match self.inner.request_timeout {
+                Some(limit) => match tokio::time::timeout(limit, answer).await {
+                    Ok(answer) => answer,
+                    Err(_) => {
+                        self.inner.stalled.store(true, Ordering::SeqCst);
+                        return Err(self.unreachable(format!(
+                            "{request_name}: no answer within {limit:?} (--request-timeout); nothing more is sent this run"
+                        )));
+                    }
+                },
+                None => answer.await,
+            };
+            let (status, headers, body) = match answer {
+                Ok(answer) => answer,
                 Err(error) => {
                     if method == Method::GET && error_attempts < MAX_SERVER_ERROR_RETRIES {
                         error_attempts += 1;
@@ -449,14 +487,12 @@ impl ApiClient {
                     return Err(self.unreachable(error.to_string()));
                 }
             };
-            let status = response.status();
-            let retry_after = response
-                .headers()
+            let retry_after = headers
                 .get(header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .map(Duration::from_secs);
-            let body = match response.into_body().collect().await {
+            let body = match body {
                 Ok(collected) => collected.to_bytes().to_vec(),
                 Err(error) => {
                     if method == Method::GET && error_attempts < MAX_SERVER_ERROR_RETRIES {
