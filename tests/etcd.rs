@@ -638,6 +638,55 @@ fn failed_pods_cleanup(story: &Story<'_>) {
         "{result:#}"
     );
     assert!(failed().is_empty());
+    let names: Vec<String> = result["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["target"].as_str().unwrap().to_string())
+        .collect();
+
+    // Undo re-creates Pods, which then run again: --yes alone does not agree to
+    // that (exit 4, nothing created); --rerun-pods does.
+    let refused = story
+        .sandbox
+        .cmd(APIDIAG)
+        .arg("--kubeconfig")
+        .arg(story.admin)
+        .args(["undo", "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&refused), 4, "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("--rerun-pods"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(
+        stderr(&refused).contains("12 restored Pod(s) are new Pods"),
+        "{}",
+        stderr(&refused)
+    );
+    let restored = story
+        .sandbox
+        .cmd(APIDIAG)
+        .arg("--kubeconfig")
+        .arg(story.admin)
+        .args(["undo", "--yes", "--rerun-pods", "-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&restored), 0, "{}", stderr(&restored));
+    let back = json_report(&restored.stdout)["remediation"]["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["outcome"] == "done")
+        .count();
+    assert_eq!(back, 12, "{}", stderr(&restored));
+    let all_pods = story.names(&["get", "pods", "-A"]);
+    for name in &names {
+        let short = name.rsplit('/').next().unwrap();
+        assert!(all_pods.iter().any(|p| p == short), "{name} not restored");
+    }
     // The Pods that did not fail are still there.
     assert_eq!(
         story

@@ -56,6 +56,12 @@ pub enum Command {
         /// Objects per second at most while a cleanup is restored (the diagnosis keeps --qps); the pace adapts below it
         #[arg(long, value_name = "N", default_value_t = apidiag_core::remediation::stream::DEFAULT_BULK_RATE, value_parser = positive_rate)]
         rate: f64,
+        /// Restored Jobs whose ttlSecondsAfterFinished has passed (the TTL controller deletes them again at once): keep (as saved), drop (they stay), or a duration such as 24h (they stay that long)
+        #[arg(long, value_name = "keep|drop|DURATION", default_value = "keep", value_parser = apidiag_core::remediation::undo::TtlChoice::parse)]
+        ttl: apidiag_core::remediation::undo::TtlChoice,
+        /// Confirm, with --yes, that restored Pods run again (a restored Pod is a new Pod: it is scheduled and its containers start over)
+        #[arg(long)]
+        rerun_pods: bool,
     },
     /// List the backup bundles remediations have written
     Backups,
@@ -94,8 +100,19 @@ pub async fn run(args: Args) -> Outcome {
         None => apidiag_core::run::all(&global, CHECKS).await,
         Some(Command::Etcd(args)) => apidiag_etcd::run(global, args).await,
         Some(Command::Guard(args)) => apidiag_guard::run(global, args).await,
-        Some(Command::Undo { bundle, rate }) => {
-            crate::undo::run(bundle.as_deref(), rate, &global).await
+        Some(Command::Undo {
+            bundle,
+            rate,
+            ttl,
+            rerun_pods,
+        }) => {
+            let options = apidiag_core::remediation::restore::RestoreOptions {
+                qps: rate,
+                ttl,
+                rerun_pods,
+                ..Default::default()
+            };
+            crate::undo::run(bundle.as_deref(), options, &global).await
         }
         Some(Command::Backups) => crate::backups::run(&global.output),
         Some(Command::Version) => {

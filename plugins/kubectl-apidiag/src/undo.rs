@@ -9,14 +9,14 @@ use apidiag_core::cli::GlobalArgs;
 use apidiag_core::exit::Outcome;
 use apidiag_core::finding::{CheckReport, Evidence, Finding, Severity};
 use apidiag_core::remediation::RemediationState;
-use apidiag_core::remediation::restore::{self, RestorePace};
+use apidiag_core::remediation::restore::{self, RestoreOptions};
 use apidiag_core::remediation::undo::{self, UndoError, UndoNote};
 use apidiag_core::run::with_hint;
 
 /// `kubectl apidiag undo [BUNDLE]`: restores a bundle (default: the newest one
 /// not restored yet in which something changed) through the guided flow of a fix,
 /// after checking that it belongs to this cluster.
-pub async fn run(bundle: Option<&str>, rate: f64, global: &GlobalArgs) -> Outcome {
+pub async fn run(bundle: Option<&str>, options: RestoreOptions, global: &GlobalArgs) -> Outcome {
     let bundle = match bundle {
         Some(name) => Bundle::open(name),
         None => backup::root().and_then(|root| match Bundle::latest_to_undo(&root) {
@@ -56,18 +56,9 @@ pub async fn run(bundle: Option<&str>, rate: f64, global: &GlobalArgs) -> Outcom
         let result = if restore::applies_to(&manifest) {
             // A bundle of deletes (a cleanup of thousands): streamed, paced, resumable.
             match apidiag_core::run::session(ctx, 8).await {
-                Ok(session) => restore::execute(
-                    &session,
-                    &bundle,
-                    manifest,
-                    RestorePace {
-                        qps: rate,
-                        ..RestorePace::default()
-                    },
-                    &mut notes,
-                )
-                .await
-                .map_err(|e| with_hint(&e, e.hint())),
+                Ok(session) => restore::execute(&session, &bundle, manifest, options, &mut notes)
+                    .await
+                    .map_err(|e| with_hint(&e, e.hint())),
                 Err(message) => Err(message),
             }
         } else {

@@ -283,6 +283,76 @@ impl JobFate {
     }
 }
 
+/// What undo does to a restored Job whose `ttlSecondsAfterFinished` has passed
+/// (`kubectl apidiag undo --ttl`): the TTL controller would delete it again at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TtlChoice {
+    /// Restore it as saved, TTL and all: it is deleted again. The default, because
+    /// undo restores what was there; the preview says what follows.
+    #[default]
+    Keep,
+    /// Restore it without `ttlSecondsAfterFinished`: it stays until deleted.
+    Drop,
+    /// Give it this long from now before the TTL controller deletes it.
+    Extend(std::time::Duration),
+}
+
+impl TtlChoice {
+    /// `keep`, `drop`, or a duration (`24h`, `30m`) to extend by.
+    pub fn parse(text: &str) -> Result<TtlChoice, String> {
+        match text {
+            "keep" => Ok(TtlChoice::Keep),
+            "drop" => Ok(TtlChoice::Drop),
+            other => match crate::cli::parse_go_duration(other) {
+                Ok(d) if !d.is_zero() => Ok(TtlChoice::Extend(d)),
+                _ => Err(format!(
+                    "`{other}` is not keep, drop or a duration such as 24h"
+                )),
+            },
+        }
+    }
+
+    /// Rewrites the TTL of `saved` (a finished Job) when it has passed at `now`.
+    pub fn apply(self, saved: &mut Value, now: jiff::Timestamp) {
+        if JobFate::of(saved, now) != Some(JobFate::TtlPassed) {
+            return;
+        }
+        let Some(spec) = saved.get_mut("spec").and_then(Value::as_object_mut) else {
+            return;
+        };
+        match self {
+            TtlChoice::Keep => {}
+            TtlChoice::Drop => {
+                spec.remove("ttlSecondsAfterFinished");
+            }
+            TtlChoice::Extend(more) => {
+                let finished = saved["status"]["completionTime"]
+                    .as_str()
+                    .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+                    .map_or(0, |t| t.as_second());
+                let ttl = now.as_second().saturating_sub(finished)
+                    + i64::try_from(more.as_secs()).unwrap_or(i64::MAX / 2);
+                if let Some(spec) = saved.get_mut("spec").and_then(Value::as_object_mut) {
+                    spec.insert("ttlSecondsAfterFinished".into(), ttl.into());
+                }
+            }
+        }
+    }
+
+    /// The preview's words on what becomes of Jobs whose TTL has passed.
+    pub fn describe(self) -> String {
+        match self {
+            TtlChoice::Keep => {
+                "restored as saved (undo --ttl drop keeps them; --ttl 24h keeps them a day)".into()
+            }
+            TtlChoice::Drop => "restored without their TTL (--ttl drop): they stay".into(),
+            TtlChoice::Extend(d) => {
+                format!("their TTL is extended (--ttl): deleted again {d:?} after the restore")
+            }
+        }
+    }
+}
+
 /// Whether undoing `manifest` re-creates Jobs (the completed-jobs cleanup).
 pub fn restores_finished_jobs(manifest: &Manifest) -> bool {
     manifest.operations.iter().any(|o| {
@@ -324,6 +394,31 @@ fn normalise(server: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn ttl_choice_drops_or_extends_only_a_passed_ttl() {
+        let now: jiff::Timestamp = "2026-12-01T12:00:00Z".parse().unwrap();
+        let job = |ttl: i64| {
+            serde_json::json!({"spec": {"ttlSecondsAfterFinished": ttl},
+                "status": {"completionTime": "2026-12-01T11:00:00Z"}})
+        };
+        let mut passed = job(600);
+        TtlChoice::Drop.apply(&mut passed, now);
+        assert!(passed["spec"].get("ttlSecondsAfterFinished").is_none());
+        let mut passed = job(600);
+        TtlChoice::parse("24h").unwrap().apply(&mut passed, now);
+        // An hour since completion, plus a day from now.
+        assert_eq!(passed["spec"]["ttlSecondsAfterFinished"], 3600 + 86_400);
+        let mut alive = job(86_400);
+        TtlChoice::Drop.apply(&mut alive, now);
+        assert_eq!(
+            alive["spec"]["ttlSecondsAfterFinished"], 86_400,
+            "not passed: kept"
+        );
+        assert_eq!(TtlChoice::parse("keep"), Ok(TtlChoice::Keep));
+        assert!(TtlChoice::parse("soon").is_err());
+        assert!(TtlChoice::parse("0s").is_err());
+    }
     use super::*;
     use serde_json::json;
 

@@ -17,8 +17,14 @@
 //!    Ctrl-C as the delete. Saved objects are read page by page while the creates
 //!    are sent, so memory holds only what is in flight.
 //!
+//! 6. once the creates are done, what was created is listed again ([`verify`]):
+//!    a controller may remove a restored object at once (the TTL controller, a
+//!    CronJob's history limit), and the report says so instead of claiming it.
+//!
 //! An interrupted restore resumes by running undo again: the LISTs of step 1 find
 //! what was already re-created and only the rest is sent.
+
+mod verify;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
@@ -36,21 +42,27 @@ use crate::backup::{
     Bundle, Committed, Manifest, ManifestOperation, OperationOutcome, PageCache, Staging,
 };
 use crate::object::ObjectRef;
-use crate::remediation::undo::{JobFate, UndoNote, recreate, restores_finished_jobs};
+use crate::remediation::undo::{JobFate, TtlChoice, UndoNote, recreate, restores_finished_jobs};
 
-/// How a restore is paced.
+/// How a restore is paced, and what the user chose for what comes back.
 #[derive(Debug, Clone, Copy)]
-pub struct RestorePace {
+pub struct RestoreOptions {
     pub qps: f64,
     pub pacing: Pacing,
+    /// Jobs whose TTL has passed: restored as saved, without it, or given longer.
+    pub ttl: TtlChoice,
+    /// `--rerun-pods`: the acknowledgement that restored Pods run again.
+    pub rerun_pods: bool,
 }
 
-impl Default for RestorePace {
+impl Default for RestoreOptions {
     fn default() -> Self {
-        RestorePace {
+        RestoreOptions {
             // The undo of a cleanup runs at the pace of the cleanup.
             qps: stream::DEFAULT_BULK_RATE,
             pacing: Pacing::default(),
+            ttl: TtlChoice::default(),
+            rerun_pods: false,
         }
     }
 }
@@ -83,7 +95,7 @@ pub async fn execute(
     session: &Session<'_>,
     bundle: &Bundle,
     manifest: Manifest,
-    pace: RestorePace,
+    pace: RestoreOptions,
     notes: &mut Vec<UndoNote>,
 ) -> Result<RemediationResult, RemediationError> {
     let id = format!("undo.{}", manifest.plan_id);
@@ -124,7 +136,7 @@ pub async fn execute(
             &id,
             &title,
             jobs_warning,
-            &fates,
+            (&fates, pace.ttl),
             &candidates,
             notes,
             session.palette
@@ -146,14 +158,18 @@ pub async fn execute(
         return Ok(result(RemediationState::Applied, Vec::new(), None));
     }
 
+    let now = jiff::Timestamp::now();
     let make =
         |candidate: &Candidate, cache: &mut PageCache| -> Result<Operation, RemediationError> {
-            let saved = bundle
+            let mut saved = bundle
                 .object_cached(&candidate.saved, cache)?
                 .ok_or_else(|| crate::backup::BackupError::Invalid {
                     path: bundle.dir.display().to_string(),
                     message: format!("no saved object for {}", candidate.target().display()),
                 })?;
+            if candidate.target().resource.is_jobs() {
+                pace.ttl.apply(&mut saved, now);
+            }
             let mut target = candidate.target().clone();
             target.uid = None;
             target.resource_version = None;
@@ -229,7 +245,24 @@ pub async fn execute(
     } else {
         eprintln!("this undo needs about {needed} requests (--max-requests leaves {left})");
     }
-    if let Some(state) = stream::confirm(session, &[], &question)? {
+    // A restored Pod is a new Pod: it is scheduled and its containers run again
+    // (a failed batch step repeats its side effects). Nobody agrees to that by
+    // accident: it takes its own yes, or --rerun-pods with --yes.
+    let pods = candidates
+        .iter()
+        .filter(|c| c.target().resource.kind == "Pod" && c.target().resource.group.is_empty())
+        .count();
+    let acknowledgements: Vec<super::Acknowledgement> = (pods > 0)
+        .then(|| super::Acknowledgement {
+            question: format!(
+                "{pods} restored Pod(s) are new Pods: the scheduler places them and their containers run again from the start. Run them again?"
+            ),
+            flag: "--rerun-pods".into(),
+            given: pace.rerun_pods,
+        })
+        .into_iter()
+        .collect();
+    if let Some(state) = stream::confirm(session, &acknowledgements, &question)? {
         return Ok(result(state, not_run(), None));
     }
 
@@ -263,7 +296,27 @@ pub async fn execute(
         |index| make(&candidates[index], &mut cache),
     )
     .await?;
-    let state = RemediationState::of(&operations);
+    let mut operations = operations;
+    let settle = if fates.is_empty() && pods == 0 {
+        std::time::Duration::ZERO
+    } else {
+        verify::SETTLE
+    };
+    let deleted_again =
+        verify::mark_deleted_again(session, &undo_bundle, &candidates, &mut operations, settle)
+            .await?;
+    let state = if deleted_again > 0
+        && operations
+            .iter()
+            .all(|o| o.outcome == "done" || o.outcome == verify::DELETED_AGAIN)
+    {
+        eprintln!(
+            "{deleted_again} restored object(s) were removed again by a controller right after the restore (see the preview's notes); the others stayed"
+        );
+        RemediationState::Applied
+    } else {
+        RemediationState::of(&operations)
+    };
     eprintln!(
         "{}",
         pacer.summary(
@@ -315,41 +368,7 @@ async fn to_restore(
         candidates.push(Candidate { saved: entry });
     }
     drop(journal);
-    let mut by_collection: BTreeMap<String, HashSet<&str>> = BTreeMap::new();
-    for c in &candidates {
-        by_collection
-            .entry(
-                c.target()
-                    .resource
-                    .collection_path(c.target().namespace.as_deref()),
-            )
-            .or_default()
-            .insert(c.target().name.as_str());
-    }
-    // name → UID of what exists now, for the names the bundle holds.
-    let mut existing: HashMap<(String, String), (String, bool)> = HashMap::new();
-    for (path, wanted) in &by_collection {
-        let mut found: HashMap<(String, String), (String, bool)> = HashMap::new();
-        session
-            .api
-            .list::<PartialObjectMetadata>(path, &ListQuery::metadata(), |page| match page {
-                ListPage::Restart => found.clear(),
-                ListPage::Items(items) => {
-                    for item in items {
-                        let meta = item.metadata;
-                        if let Some(name) = meta.name.filter(|n| wanted.contains(n.as_str())) {
-                            let deleting = meta.deletion_timestamp.is_some();
-                            found.insert(
-                                (path.clone(), name),
-                                (meta.uid.unwrap_or_default(), deleting),
-                            );
-                        }
-                    }
-                }
-            })
-            .await?;
-        existing.extend(found);
-    }
+    let existing = existing(session, candidates.iter().map(Candidate::target)).await?;
     let mut restore = Vec::with_capacity(candidates.len());
     for c in candidates {
         let key = (
@@ -376,6 +395,46 @@ async fn to_restore(
     Ok(restore)
 }
 
+/// What exists now of `targets`: (collection path, name) → (UID, being deleted),
+/// from one paginated, metadata-only LIST per namespace and resource.
+async fn existing<'a>(
+    session: &Session<'_>,
+    targets: impl Iterator<Item = &'a ObjectRef>,
+) -> Result<HashMap<(String, String), (String, bool)>, RemediationError> {
+    let mut by_collection: BTreeMap<String, HashSet<&str>> = BTreeMap::new();
+    for target in targets {
+        by_collection
+            .entry(target.resource.collection_path(target.namespace.as_deref()))
+            .or_default()
+            .insert(target.name.as_str());
+    }
+    // name → UID of what exists now, for the names the bundle holds.
+    let mut existing: HashMap<(String, String), (String, bool)> = HashMap::new();
+    for (path, wanted) in &by_collection {
+        let mut found: HashMap<(String, String), (String, bool)> = HashMap::new();
+        session
+            .api
+            .list::<PartialObjectMetadata>(path, &ListQuery::metadata(), |page| match page {
+                ListPage::Restart => found.clear(),
+                ListPage::Items(items) => {
+                    for item in items {
+                        let meta = item.metadata;
+                        if let Some(name) = meta.name.filter(|n| wanted.contains(n.as_str())) {
+                            let deleting = meta.deletion_timestamp.is_some();
+                            found.insert(
+                                (path.clone(), name),
+                                (meta.uid.unwrap_or_default(), deleting),
+                            );
+                        }
+                    }
+                }
+            })
+            .await?;
+        existing.extend(found);
+    }
+    Ok(existing)
+}
+
 /// How many of the Jobs to restore a controller removes again (read from the
 /// saved objects, page by page: the preview must say so before anyone agrees).
 fn job_fates(
@@ -399,7 +458,7 @@ fn preview(
     id: &str,
     title: &str,
     jobs_warning: bool,
-    fates: &BTreeMap<JobFate, usize>,
+    (fates, ttl): (&BTreeMap<JobFate, usize>, TtlChoice),
     candidates: &[Candidate],
     notes: &[UndoNote],
     palette: crate::style::Palette,
@@ -448,6 +507,9 @@ fn preview(
             palette.error("note:"),
             fate.describe(*count)
         );
+        if *fate == JobFate::TtlPassed {
+            let _ = writeln!(out, "        {}", ttl.describe());
+        }
     }
     if jobs_warning {
         let _ = writeln!(
