@@ -30,6 +30,64 @@ pub(super) struct Breaker {
     consecutive: usize,
 }
 
+/// Watches the API server's Priority and Fairness queues during a paced run: a
+/// fix must not become the client that overloads the server it is repairing.
+/// The answers' latency shows our own requests slowing; the queues show everyone
+/// else's waiting, which is what an SRE in an incident cares about. Sampled from
+/// `/metrics` every [`QueueWatch::EVERY`] answers and at most every
+/// [`QueueWatch::MIN_GAP`] (the scrape is tens of MB on a large cluster).
+#[derive(Debug)]
+pub(super) struct QueueWatch {
+    answers: usize,
+    last_sample: Option<std::time::Instant>,
+    last_queued: Option<f64>,
+    /// Whether `/metrics` can be read at all (403: stop asking).
+    readable: bool,
+}
+
+impl Default for QueueWatch {
+    fn default() -> Self {
+        QueueWatch {
+            answers: 0,
+            last_sample: None,
+            last_queued: None,
+            readable: true,
+        }
+    }
+}
+
+impl QueueWatch {
+    pub(super) const EVERY: usize = 500;
+    pub(super) const MIN_GAP: std::time::Duration = std::time::Duration::from_secs(10);
+    /// Requests waiting in APF queues below which growth is noise.
+    const QUIET: f64 = 10.0;
+
+    /// Counts one answer; true when a sample is due.
+    pub(super) fn due(&mut self, now: std::time::Instant) -> bool {
+        self.answers += 1;
+        self.readable
+            && self.answers.is_multiple_of(Self::EVERY)
+            && self
+                .last_sample
+                .is_none_or(|at| now.duration_since(at) >= Self::MIN_GAP)
+    }
+
+    /// One sample of the requests waiting in APF queues (None: unreadable);
+    /// true when they grew past the quiet level since the last sample.
+    pub(super) fn observe(&mut self, queued: Option<f64>, now: std::time::Instant) -> bool {
+        self.last_sample = Some(now);
+        let Some(queued) = queued else {
+            self.readable = false;
+            return false;
+        };
+        let rising = self
+            .last_queued
+            .is_some_and(|before| queued > before && queued >= Self::QUIET);
+        self.last_queued = Some(queued);
+        rising
+    }
+}
+
 impl Breaker {
     const LIMIT: usize = 10;
 
@@ -196,6 +254,12 @@ impl Pacer {
         )
     }
 
+    /// Halves the concurrency from outside the answers' own signals (the API
+    /// server's queues growing, [`QueueWatch`]).
+    pub(super) fn slow_down(&mut self) {
+        self.decrease();
+    }
+
     fn decrease(&mut self) {
         self.limit = (self.limit / 2).max(1);
         self.lowest = self.lowest.min(self.limit);
@@ -206,6 +270,35 @@ impl Pacer {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn queue_watch_samples_rarely_and_flags_only_real_growth() {
+        let start = std::time::Instant::now();
+        let mut watch = QueueWatch::default();
+        let due: Vec<usize> = (1..=QueueWatch::EVERY * 2)
+            .filter(|_| watch.due(start))
+            .collect();
+        assert_eq!(due, [QueueWatch::EVERY, QueueWatch::EVERY * 2]);
+        assert!(
+            !watch.observe(Some(2.0), start),
+            "first sample: nothing to compare"
+        );
+        assert!(
+            !watch.observe(Some(8.0), start),
+            "growth below the quiet level"
+        );
+        assert!(watch.observe(Some(40.0), start), "queues growing");
+        assert!(!watch.observe(Some(30.0), start), "shrinking");
+        // Too soon after the last sample: not due even on the count.
+        let mut soon = QueueWatch::default();
+        assert!(!soon.observe(Some(1.0), start));
+        assert!((0..QueueWatch::EVERY).all(|_| !soon.due(start)));
+        // Unreadable /metrics (403): never asked again.
+        let mut denied = QueueWatch::default();
+        assert!(!denied.observe(None, start));
+        let later = start + QueueWatch::MIN_GAP * 2;
+        assert!((0..QueueWatch::EVERY * 2).all(|_| !denied.due(later)));
+    }
     use super::*;
 
     /// Answers 5 ms apart (200 per second), from a fixed start.

@@ -46,7 +46,7 @@ use crate::backup::Committed;
 use crate::backup::{JournalEntry, Manifest, ManifestOperation, OperationOutcome, Staging};
 use crate::object::{ObjectRef, ResourceType};
 
-use super::pace::Breaker;
+use super::pace::{Breaker, QueueWatch};
 pub use super::pace::{Pacer, Pacing};
 
 /// The objects per second a bulk fix (and its undo) changes at most by default.
@@ -533,6 +533,7 @@ pub(super) async fn run_paced(
     // answering (the breaker).
     let mut halted: Option<String> = None;
     let mut breaker = Breaker::default();
+    let mut queues = QueueWatch::default();
     loop {
         while next < count
             && in_flight.len() < pacer.limit
@@ -571,6 +572,23 @@ pub(super) async fn run_paced(
             break;
         };
         pacer.observe(latency, session.api.cost().throttled, Instant::now());
+        if queues.due(Instant::now()) {
+            let queued = match session.api.get_text("/metrics").await {
+                Ok(text) => apidiag_metrics::MetricFamilies::parse(&text)
+                    .sum(apidiag_metrics::names::APF_CURRENT_INQUEUE_REQUESTS, &[]),
+                Err(_) => None,
+            };
+            if queues.observe(queued, Instant::now()) {
+                pacer.slow_down();
+                bar.suspend(|| {
+                    eprintln!(
+                        "  the API server's queues are growing ({} requests waiting): slowing down to {} in flight",
+                        queued.unwrap_or_default(),
+                        pacer.limit
+                    )
+                });
+            }
+        }
         if let Some(reason) = breaker.observe(&sent) {
             halted.get_or_insert(reason);
         }
