@@ -94,12 +94,14 @@ impl Story<'_> {
         names
     }
 
-    fn undo(&self, bundle: &str) -> Output {
+    /// `kubectl apidiag undo --yes ARGS…`.
+    fn undo(&self, args: &[&str]) -> Output {
         self.sandbox
             .cmd(APIDIAG)
             .arg("--kubeconfig")
             .arg(self.admin)
-            .args(["undo", bundle, "--yes"])
+            .args(["undo", "--yes"])
+            .args(args)
             .output()
             .unwrap()
     }
@@ -554,7 +556,7 @@ fn completed_jobs_cleanup(story: &Story<'_>) {
 
     // undo re-creates the 16 Jobs, finished: suspended while their status is
     // written back, then resumed; none runs again.
-    let undo = story.undo(bundle.to_str().unwrap());
+    let undo = story.undo(&[bundle.to_str().unwrap()]);
     assert_eq!(code(&undo), 0, "{}", stderr(&undo));
     // Streamed: it says what it will cost first (a finished Job is a create, its
     // status and its resume), and none of these Jobs has a TTL that would remove
@@ -647,14 +649,7 @@ fn failed_pods_cleanup(story: &Story<'_>) {
 
     // Undo re-creates Pods, which then run again: --yes alone does not agree to
     // that (exit 4, nothing created); --rerun-pods does.
-    let refused = story
-        .sandbox
-        .cmd(APIDIAG)
-        .arg("--kubeconfig")
-        .arg(story.admin)
-        .args(["undo", "--yes"])
-        .output()
-        .unwrap();
+    let refused = story.undo(&[]);
     assert_eq!(code(&refused), 4, "{}", stderr(&refused));
     assert!(
         stderr(&refused).contains("--rerun-pods"),
@@ -666,14 +661,7 @@ fn failed_pods_cleanup(story: &Story<'_>) {
         "{}",
         stderr(&refused)
     );
-    let restored = story
-        .sandbox
-        .cmd(APIDIAG)
-        .arg("--kubeconfig")
-        .arg(story.admin)
-        .args(["undo", "--yes", "--rerun-pods", "-o", "json"])
-        .output()
-        .unwrap();
+    let restored = story.undo(&["--rerun-pods", "-o", "json"]);
     assert_eq!(code(&restored), 0, "{}", stderr(&restored));
     let back = json_report(&restored.stdout)["remediation"]["operations"]
         .as_array()

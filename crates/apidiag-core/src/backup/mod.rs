@@ -162,15 +162,8 @@ impl Bundle {
             let path = path.display().to_string();
             move |source| BackupError::Write { path, source }
         };
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(root)
-            .map_err(write_error(root))?;
-        let stamp = jiff::Timestamp::now()
-            .strftime("%Y%m%dT%H%M%SZ")
-            .to_string();
-        let base = format!("{stamp}-{}", plan.id.replace(['.', '/'], "-"));
+        create_private_root(root)?;
+        let base = bundle_name(&plan.id);
         let mut dir = root.join(&base);
         let mut n = 1;
         loop {
@@ -449,6 +442,26 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .open(path)?;
     file.write_all(bytes)?;
     file.sync_all()
+}
+
+/// Creates the backup root (0700) if it is missing.
+fn create_private_root(root: &Path) -> Result<(), BackupError> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(root)
+        .map_err(|source| BackupError::Write {
+            path: root.display().to_string(),
+            source,
+        })
+}
+
+/// `<UTC time>-<plan id>`: bundles sort by when they were made.
+fn bundle_name(plan_id: &str) -> String {
+    let stamp = jiff::Timestamp::now()
+        .strftime("%Y%m%dT%H%M%SZ")
+        .to_string();
+    format!("{stamp}-{}", plan_id.replace(['.', '/'], "-"))
 }
 
 /// [`write_private`] for a manifest serialized straight into the file: the

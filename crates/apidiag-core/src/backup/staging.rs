@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::{BackupError, Bundle, Committed, Manifest, write_private, write_private_manifest};
+use super::{
+    BackupError, Bundle, Committed, Manifest, bundle_name, create_private_root, write_private,
+    write_private_manifest,
+};
 
 /// A bundle being filled page by page before anyone agreed to act: the objects a
 /// bulk fix would delete, written while they are listed, so the preview shows
@@ -34,19 +37,8 @@ impl Staging {
             let path = path.display().to_string();
             move |source| BackupError::Write { path, source }
         };
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(root)
-            .map_err(write_error(root))?;
-        let stamp = jiff::Timestamp::now()
-            .strftime("%Y%m%dT%H%M%SZ")
-            .to_string();
-        let base = format!(
-            ".staging-{stamp}-{}-{}",
-            plan_id.replace(['.', '/'], "-"),
-            std::process::id()
-        );
+        create_private_root(root)?;
+        let base = format!(".staging-{}-{}", bundle_name(plan_id), std::process::id());
         let dir = root.join(base);
         sweep_stale_staging(root);
         fs::DirBuilder::new()
@@ -103,10 +95,7 @@ impl Staging {
                 let _ = handle.sync_all();
             }
         }
-        let stamp = jiff::Timestamp::now()
-            .strftime("%Y%m%dT%H%M%SZ")
-            .to_string();
-        let base = format!("{stamp}-{}", manifest.plan_id.replace(['.', '/'], "-"));
+        let base = bundle_name(&manifest.plan_id);
         let mut target = self.root.join(&base);
         let mut n = 1;
         while target.exists() {
