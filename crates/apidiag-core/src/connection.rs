@@ -76,22 +76,7 @@ pub async fn connect(args: &ConnectionArgs) -> Result<Connection, ConnectError> 
     };
     let kubeconfig = load_kubeconfig(args)?;
     let (mut config, context) = match kubeconfig {
-        Some(kubeconfig) => {
-            let context = options
-                .context
-                .clone()
-                .or_else(|| kubeconfig.current_context.clone());
-            let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
-                .await
-                .map_err(|source| ConnectError::Select {
-                    what: match &options.context {
-                        Some(name) => format!("context `{name}`"),
-                        None => "current context".to_string(),
-                    },
-                    source,
-                })?;
-            (config, context)
-        }
+        Some(kubeconfig) => select(kubeconfig, &options).await?,
         None => match kube::Config::incluster() {
             Ok(config) => (config, None),
             Err(_) => return Err(ConnectError::NoConfig),
@@ -147,6 +132,48 @@ pub async fn connect(args: &ConnectionArgs) -> Result<Connection, ConnectError> 
     })
 }
 
+/// The client configuration for the context `options` names, else the current
+/// one, and that context's name. It sends nothing: it looks the context, cluster
+/// and user up, parses the server URL and loads the CA (which may name a file).
+pub async fn select(
+    kubeconfig: Kubeconfig,
+    options: &KubeConfigOptions,
+) -> Result<(kube::Config, Option<String>), ConnectError> {
+    let context = options
+        .context
+        .clone()
+        .or_else(|| kubeconfig.current_context.clone());
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, options)
+        .await
+        .map_err(|source| ConnectError::Select {
+            what: match &options.context {
+                Some(name) => format!("context `{name}`"),
+                None => "current context".to_string(),
+            },
+            source,
+        })?;
+    Ok((config, context))
+}
+
+/// Merges kubeconfigs the way kubectl merges the files of `KUBECONFIG`, in order:
+/// the first to set a key (a cluster, user or context name, the current context)
+/// wins. Each comes with the place it was read from, which an error names.
+/// `None` when there are none.
+pub fn merge_kubeconfigs(
+    configs: impl IntoIterator<Item = (String, Kubeconfig)>,
+) -> Result<Option<Kubeconfig>, ConnectError> {
+    let mut merged: Option<Kubeconfig> = None;
+    for (path, next) in configs {
+        merged = Some(match merged {
+            None => next,
+            Some(current) => current
+                .merge(next)
+                .map_err(|source| ConnectError::ReadKubeconfig { path, source })?,
+        });
+    }
+    Ok(merged)
+}
+
 /// The kubeconfig kubectl would use, or `None` when there is none (in-cluster).
 fn load_kubeconfig(args: &ConnectionArgs) -> Result<Option<Kubeconfig>, ConnectError> {
     if let Some(path) = &args.kubeconfig {
@@ -159,28 +186,21 @@ fn load_kubeconfig(args: &ConnectionArgs) -> Result<Option<Kubeconfig>, ConnectE
     }
     if let Some(paths) = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
         // kubectl skips entries that do not exist; a KUBECONFIG naming only missing
-        // files behaves like no kubeconfig at all.
-        let mut merged: Option<Kubeconfig> = None;
-        for path in std::env::split_paths(&paths).filter(|p| p.exists()) {
-            let next =
-                Kubeconfig::read_from(&path).map_err(|source| ConnectError::ReadKubeconfig {
-                    path: path.display().to_string(),
-                    source,
-                })?;
-            merged = Some(match merged {
-                None => next,
-                Some(current) => {
-                    current
-                        .merge(next)
-                        .map_err(|source| ConnectError::ReadKubeconfig {
-                            path: path.display().to_string(),
-                            source,
-                        })?
+        // files behaves like no kubeconfig at all. Like kubectl, every file is read
+        // before any is merged.
+        let configs = std::env::split_paths(&paths)
+            .filter(|p| p.exists())
+            .map(|path| {
+                let config = Kubeconfig::read_from(&path);
+                let path = path.display().to_string();
+                match config {
+                    Ok(config) => Ok((path, config)),
+                    Err(source) => Err(ConnectError::ReadKubeconfig { path, source }),
                 }
-            });
-        }
-        if merged.is_some() {
-            return Ok(merged);
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(merged) = merge_kubeconfigs(configs)? {
+            return Ok(Some(merged));
         }
     }
     let default = home_kubeconfig();
@@ -199,4 +219,135 @@ fn load_kubeconfig(args: &ConnectionArgs) -> Result<Option<Kubeconfig>, ConnectE
 
 fn home_kubeconfig() -> Option<PathBuf> {
     std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".kube").join("config"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(yaml: &str) -> Kubeconfig {
+        Kubeconfig::from_yaml(yaml).expect("test kubeconfig")
+    }
+
+    const LAB: &str = r#"
+apiVersion: v1
+kind: Config
+clusters:
+- name: lab
+  cluster:
+    server: "https://127.0.0.1:6443"
+users:
+- name: admin
+  user:
+    token: first
+contexts:
+- name: admin@lab
+  context:
+    cluster: lab
+    user: admin
+current-context: admin@lab
+"#;
+
+    const OTHER: &str = r#"
+clusters:
+- name: lab
+  cluster:
+    server: "https://10.0.0.1:6443"
+- name: prod
+  cluster:
+    server: "https://prod.example:443"
+users:
+- name: admin
+  user:
+    token: second
+contexts:
+- name: admin@prod
+  context:
+    cluster: prod
+    user: admin
+    namespace: team
+current-context: admin@prod
+"#;
+
+    #[test]
+    fn merging_keeps_the_first_of_each_name_and_the_first_current_context() {
+        let merged = merge_kubeconfigs([
+            ("a".to_string(), config(LAB)),
+            ("b".to_string(), config(OTHER)),
+        ])
+        .expect("merge")
+        .expect("a kubeconfig");
+        assert_eq!(merged.current_context.as_deref(), Some("admin@lab"));
+        let clusters: Vec<_> = merged
+            .clusters
+            .iter()
+            .map(|c| {
+                let server = c.cluster.as_ref().and_then(|c| c.server.as_deref());
+                (c.name.as_str(), server)
+            })
+            .collect();
+        assert_eq!(
+            clusters,
+            [
+                ("lab", Some("https://127.0.0.1:6443")),
+                ("prod", Some("https://prod.example:443"))
+            ]
+        );
+        // The second file's `admin` is dropped, not merged field by field.
+        assert_eq!(merged.auth_infos.len(), 1);
+        assert_eq!(merged.contexts.len(), 2);
+    }
+
+    #[test]
+    fn merging_nothing_is_no_kubeconfig() {
+        assert!(merge_kubeconfigs([]).expect("merge").is_none());
+    }
+
+    #[test]
+    fn a_kubeconfig_of_another_kind_is_named_in_the_error() {
+        let err = merge_kubeconfigs([
+            ("a".to_string(), config(LAB)),
+            ("b".to_string(), config("kind: Policy\n")),
+        ])
+        .expect_err("kinds differ");
+        assert!(
+            matches!(&err, ConnectError::ReadKubeconfig { path, .. } if path == "b"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn select_takes_the_current_context_unless_one_is_named() {
+        let merged = merge_kubeconfigs([
+            ("a".to_string(), config(LAB)),
+            ("b".to_string(), config(OTHER)),
+        ])
+        .expect("merge")
+        .expect("a kubeconfig");
+        let (config, context) =
+            futures::executor::block_on(select(merged.clone(), &KubeConfigOptions::default()))
+                .expect("current context");
+        assert_eq!(context.as_deref(), Some("admin@lab"));
+        assert_eq!(config.cluster_url.to_string(), "https://127.0.0.1:6443/");
+        assert_eq!(config.default_namespace, "default");
+
+        let options = KubeConfigOptions {
+            context: Some("admin@prod".into()),
+            ..KubeConfigOptions::default()
+        };
+        let (config, context) =
+            futures::executor::block_on(select(merged.clone(), &options)).expect("named context");
+        assert_eq!(context.as_deref(), Some("admin@prod"));
+        assert_eq!(config.default_namespace, "team");
+
+        let options = KubeConfigOptions {
+            context: Some("nope".into()),
+            ..KubeConfigOptions::default()
+        };
+        let err = futures::executor::block_on(select(merged, &options)).expect_err("no such");
+        assert!(
+            matches!(&err, ConnectError::Select { what, .. } if what == "context `nope`"),
+            "{err:?}"
+        );
+    }
 }
