@@ -18,6 +18,8 @@ pub mod connection;
 pub mod exit;
 pub mod finding;
 pub mod flowcontrol;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod object;
 pub mod redact;
 pub mod remediation;

@@ -14,6 +14,8 @@
 //! so a check works across versions and can explain what it looked for.
 
 pub mod exposition;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod names;
 
 #[cfg(test)]
