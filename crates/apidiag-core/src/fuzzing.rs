@@ -9,6 +9,7 @@ use std::error::Error;
 
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
+use crate::backup::format;
 use crate::connection::{merge_kubeconfigs, select};
 
 /// Splits `data` into up to three kubeconfig documents, as if from three
@@ -59,6 +60,49 @@ pub fn kubeconfig_merge(data: &[u8]) {
             }
             Err(e) => render(&e),
         }
+    }
+}
+
+/// Reads `data` as a bundle's `manifest.json`, then, after the first NUL (JSON
+/// never holds one), its `journal.jsonl`, with the functions `undo` reads bundles
+/// with ([`format::read_manifest`], [`format::read_journal`]). Besides "no
+/// panic" it checks what the format promises: what was read can be written and
+/// reads back the same, and the journal keeps one entry per operation index.
+pub fn bundle_reader(data: &[u8]) {
+    let (manifest, journal) = match data.iter().position(|&b| b == 0) {
+        Some(at) => (&data[..at], &data[at + 1..]),
+        None => (data, &[][..]),
+    };
+
+    match format::read_manifest(manifest) {
+        Ok(manifest) => {
+            // Written once, the manifest is in the current schema's own form, so
+            // reading and writing it again must change nothing.
+            let mut written = Vec::new();
+            format::write_manifest(&mut written, &manifest).expect("a read manifest writes");
+            let again = format::read_manifest(&written).expect("a written manifest reads");
+            let mut rewritten = Vec::new();
+            format::write_manifest(&mut rewritten, &again).expect("a read manifest writes");
+            assert!(
+                written == rewritten,
+                "manifest changed on a second round trip"
+            );
+        }
+        Err(e) => render(&e),
+    }
+
+    for (&index, entry) in &format::read_journal(journal) {
+        assert_eq!(
+            index, entry.index,
+            "journal entry filed under another index"
+        );
+        let line = format::journal_line(entry).expect("a read journal entry writes");
+        let back = format::read_journal(&line);
+        assert_eq!(
+            back.get(&index),
+            Some(entry),
+            "journal line did not round-trip"
+        );
     }
 }
 

@@ -202,6 +202,32 @@ const KUBECONFIG_TOKENS: &[&[u8]] = &[
     b"\t",
 ];
 
+const BUNDLE_TOKENS: &[&[u8]] = &[
+    b"\0",
+    b"\n",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b"\"",
+    b",",
+    b":",
+    b"\\u0000",
+    b"\\ud800",
+    b"null",
+    b"true",
+    b"-0",
+    b"1e309",
+    b"18446744073709551616",
+    b"\"schema\":",
+    b"\"apidiag.dev/backup/v1\"",
+    b"\"type\":\"create\"",
+    b"\"type\":\"delete\"",
+    b"\"objectLine\":",
+    b"\"index\":",
+    b"\"outcome\":\"skipped\"",
+];
+
 proptest! {
     #![proptest_config(config(3000))]
 
@@ -243,6 +269,17 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(config(2000))]
+
+    #[test]
+    fn bundle_reader_survives_mutated_bundles(
+        input in mutated("bundle_reader", BUNDLE_TOKENS)
+    ) {
+        apidiag_core::fuzzing::bundle_reader(&input);
+    }
+}
+
 /// Every seed as it is, so a regression seed is replayed exactly.
 #[test]
 fn every_seed_replays() {
@@ -252,4 +289,19 @@ fn every_seed_replays() {
     for seed in seeds("kubeconfig_merge") {
         apidiag_core::fuzzing::kubeconfig_merge(&seed);
     }
+    let bundles = seeds("bundle_reader");
+    for seed in &bundles {
+        apidiag_core::fuzzing::bundle_reader(seed);
+    }
+    // The seeds must reach past the first parse, or the mutations above start
+    // from nothing but errors.
+    let readable = bundles
+        .iter()
+        .filter_map(|seed| seed.split(|&b| b == 0).next())
+        .filter(|manifest| apidiag_core::backup::format::read_manifest(manifest).is_ok())
+        .count();
+    assert!(
+        readable >= 2,
+        "{readable} bundle seeds have a readable manifest"
+    );
 }
