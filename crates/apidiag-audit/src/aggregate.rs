@@ -7,6 +7,8 @@
 //! (time bins are keyed by absolute time) the result does not depend on how
 //! files or chunks were spread over threads, nor on file order.
 
+use std::fmt::Write as _;
+
 use crate::event::Request;
 use crate::histogram::LatencyHistogram;
 use crate::list_class::ListRules;
@@ -268,7 +270,16 @@ pub struct Aggregates {
     pub watches: TopK<Span>,
     pub gets: TopK<Span>,
     pub writes: TopK<Span>,
+    scratch: Scratch,
+}
+
+/// Buffers reused for every event, so counting one allocates nothing unless a key is new.
+#[derive(Debug, Clone, Default)]
+struct Scratch {
     key: String,
+    resource: String,
+    number: String,
+    selector: String,
 }
 
 pub(crate) const MINUTE: i64 = 60_000_000;
@@ -289,7 +300,7 @@ impl Aggregates {
             watches: TopK::new(c.patterns),
             gets: TopK::new(c.patterns),
             writes: TopK::new(c.patterns),
-            key: String::new(),
+            scratch: Scratch::default(),
         }
     }
 
@@ -315,13 +326,22 @@ impl Aggregates {
             a.busy_micros += r.latency;
         }
 
-        let pair = self.pairs.entry(compose(&mut self.key, &[ua, user]));
+        let pair = self
+            .pairs
+            .entry(compose(&mut self.scratch.key, &[ua, user]));
         pair.requests += 1;
         if pair.requests == 1 {
             pair.add_groups(r.groups());
         }
 
-        let resource = resource_key(
+        let Scratch {
+            key,
+            resource,
+            number,
+            selector,
+        } = &mut self.scratch;
+        resource_key(
+            resource,
             &obj.resource,
             &obj.subresource,
             &obj.api_group,
@@ -329,16 +349,15 @@ impl Aggregates {
         );
         let scope = Scope::of(&obj.namespace, &obj.name);
         if timed {
-            let scope_name = scope_code(scope);
             self.latency
-                .entry(compose(&mut self.key, &[ua, verb, &resource, scope_name]))
+                .entry(compose(key, &[ua, verb, resource, scope_code(scope)]))
                 .record(r.latency);
         }
 
         let bin = t.div_euclid(s.bin_micros) * s.bin_micros;
-        let cell = self
-            .bins
-            .entry(compose(&mut self.key, &[ua, &bin.to_string()]));
+        number.clear();
+        let _ = write!(number, "{bin}");
+        let cell = self.bins.entry(compose(key, &[ua, number]));
         cell.requests += 1;
         if timed {
             cell.timed += 1;
@@ -346,48 +365,37 @@ impl Aggregates {
             cell.max_micros = cell.max_micros.max(r.latency);
         }
 
-        let q = Query::parse(&r.event.request_uri);
         let ns = &*obj.namespace;
         match verb {
             "list" => {
+                let q = Query::parse(&r.event.request_uri);
+                q.write_selector(selector);
                 self.list_calls
-                    .entry(compose(
-                        &mut self.key,
-                        &[ua, user, &resource, ns, &q.selector()],
-                    ))
+                    .entry(compose(key, &[ua, user, resource, ns, selector]))
                     .add(t);
                 if (200..300).contains(&code) {
-                    let class = s.rules.classify(&obj.resource, &q);
+                    let class = crate::report::class_code(s.rules.classify(&obj.resource, &q));
                     let paged = if q.limit > 0 { "paged" } else { "unpaged" };
-                    let class = crate::report::class_code(class);
-                    let key = compose(&mut self.key, &[ua, ns, &resource, class, paged]);
-                    self.lists
-                        .entry(key)
-                        .add(t.div_euclid(MINUTE), r.latency, s.list_slots);
+                    let entry = self
+                        .lists
+                        .entry(compose(key, &[ua, ns, resource, class, paged]));
+                    entry.add(t.div_euclid(MINUTE), r.latency, s.list_slots);
                 }
             }
             "watch" if watch_open => {
+                Query::parse(&r.event.request_uri).write_selector(selector);
                 self.watches
-                    .entry(compose(
-                        &mut self.key,
-                        &[ua, user, &resource, ns, &q.selector()],
-                    ))
+                    .entry(compose(key, &[ua, user, resource, ns, selector]))
                     .add(t);
             }
             "get" if !obj.name.is_empty() => {
                 self.gets
-                    .entry(compose(
-                        &mut self.key,
-                        &[ua, user, &resource, ns, &obj.name],
-                    ))
+                    .entry(compose(key, &[ua, user, resource, ns, &obj.name]))
                     .add(t);
             }
             "update" | "patch" if !obj.name.is_empty() => {
                 self.writes
-                    .entry(compose(
-                        &mut self.key,
-                        &[ua, user, &resource, ns, &obj.name],
-                    ))
+                    .entry(compose(key, &[ua, user, resource, ns, &obj.name]))
                     .add(t);
             }
             _ => {}
@@ -432,11 +440,12 @@ impl Aggregates {
 
 /// `pods`, `pods/status`, `deployments.apps`, `deployments.apps/scale`; for a
 /// non-resource request its path (`/readyz`).
-pub(crate) fn resource_key(resource: &str, sub: &str, group: &str, uri: &str) -> String {
+pub(crate) fn resource_key(key: &mut String, resource: &str, sub: &str, group: &str, uri: &str) {
+    key.clear();
     if resource.is_empty() {
-        return path(uri).to_owned();
+        key.push_str(path(uri));
+        return;
     }
-    let mut key = String::with_capacity(resource.len() + sub.len() + group.len() + 2);
     key.push_str(resource);
     if !group.is_empty() {
         key.push('.');
@@ -446,7 +455,6 @@ pub(crate) fn resource_key(resource: &str, sub: &str, group: &str, uri: &str) ->
         key.push('/');
         key.push_str(sub);
     }
-    key
 }
 
 pub(crate) fn scope_code(scope: Scope) -> &'static str {
@@ -483,12 +491,17 @@ mod tests {
 
     #[test]
     fn resource_keys() {
-        assert_eq!(resource_key("pods", "", "", "/api/v1/pods"), "pods");
+        let key = |r, s, g, u| {
+            let mut k = String::from("stale");
+            resource_key(&mut k, r, s, g, u);
+            k
+        };
+        assert_eq!(key("pods", "", "", "/api/v1/pods"), "pods");
         assert_eq!(
-            resource_key("deployments", "scale", "apps", ""),
+            key("deployments", "scale", "apps", ""),
             "deployments.apps/scale"
         );
-        assert_eq!(resource_key("", "", "", "/readyz?verbose"), "/readyz");
+        assert_eq!(key("", "", "", "/readyz?verbose"), "/readyz");
     }
 
     #[test]

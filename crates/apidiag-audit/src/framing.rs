@@ -51,7 +51,7 @@ impl Category {
 /// Unwraps one record and hands the event (or why there is none) to `f`.
 pub(crate) fn with_record<R>(
     framing: Framing,
-    record: &[u8],
+    record: &str,
     f: impl FnOnce(Category, Result<Request<'_>, Unusable>) -> R,
 ) -> R {
     match framing {
@@ -76,10 +76,10 @@ struct Properties<'a> {
 }
 
 fn resource_log<R>(
-    record: &[u8],
+    record: &str,
     f: impl FnOnce(Category, Result<Request<'_>, Unusable>) -> R,
 ) -> R {
-    let parsed: ResourceRecord<'_> = match serde_json::from_slice(record) {
+    let parsed: ResourceRecord<'_> = match serde_json::from_str(record) {
         Ok(r) => r,
         Err(e) => return f(Category::Full, Err(Unusable::Malformed(short(&e)))),
     };
@@ -87,11 +87,11 @@ fn resource_log<R>(
     let log = parsed.properties.log.get();
     if log.starts_with('"') {
         match serde_json::from_str::<Cow<'_, str>>(log) {
-            Ok(text) => f(category, parse_event(text.as_bytes())),
+            Ok(text) => f(category, parse_event(&text)),
             Err(e) => f(category, Err(Unusable::Malformed(short(&e)))),
         }
     } else {
-        f(category, parse_event(log.as_bytes()))
+        f(category, parse_event(log))
     }
 }
 
@@ -140,14 +140,14 @@ pub(crate) const TABLE_COLUMNS: [&str; 12] = [
     "Type",
 ];
 
-fn table_row<R>(record: &[u8], f: impl FnOnce(Category, Result<Request<'_>, Unusable>) -> R) -> R {
-    let row: TableRow<'_> = match serde_json::from_slice(record) {
+fn table_row<R>(record: &str, f: impl FnOnce(Category, Result<Request<'_>, Unusable>) -> R) -> R {
+    let row: TableRow<'_> = match serde_json::from_str(record) {
         Ok(r) => r,
         Err(e) => return f(Category::Full, Err(Unusable::Malformed(short(&e)))),
     };
     if let Some(log) = row.log_s.as_deref().filter(|l| !l.is_empty()) {
         let category = Category::of(row.category.as_deref());
-        return f(category, parse_event(log.as_bytes()));
+        return f(category, parse_event(log));
     }
     let category = Category::of(row.table.as_deref().or(row.category.as_deref()));
     if row.stage.is_none() && row.verb.is_none() {
@@ -206,7 +206,7 @@ mod tests {
     type Seen = Result<(String, String, u64, u16), Unusable>;
 
     fn summary(framing: Framing, record: &str) -> (Category, Seen) {
-        with_record(framing, record.as_bytes(), |c, r| {
+        with_record(framing, record, |c, r| {
             (
                 c,
                 r.map(|r| {

@@ -7,7 +7,7 @@
 //! Line shapes are cut at the last newline of a block; whole-document shapes
 //! are cut into records by [`documents`](crate::documents).
 
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, Read};
 
 use crossbeam_channel::{Receiver, Sender};
 
@@ -213,20 +213,19 @@ fn lines(
         let mut eof = false;
         while data.len() < CHUNK {
             let start = data.len();
-            data.resize(CHUNK.max(start + 64 * 1024), 0);
-            let n = match reader.read(&mut data[start..]) {
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => 0,
+            // read_to_end fills spare capacity without zeroing it first.
+            let want = (CHUNK - start) as u64;
+            match reader.take(want).read_to_end(&mut data) {
+                Ok(0) => {
+                    eof = true;
+                    break;
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    data.truncate(start);
                     send_lines(data, file, framing, line, tx, skipping)?;
                     return Err(e.into());
                 }
-            };
-            data.truncate(start + n);
-            if n == 0 {
-                eof = true;
-                break;
             }
         }
         if eof {
@@ -319,6 +318,11 @@ fn parse_all(
                 summary.other_stages += 1;
                 continue;
             }
+            let Ok(line) = std::str::from_utf8(line) else {
+                summary.malformed += 1;
+                summary.note(number, "not UTF-8".into());
+                continue;
+            };
             with_record(chunk.framing, line, |category, result| {
                 let summary = &mut p.files[chunk.file];
                 let r = match result {

@@ -16,7 +16,7 @@
 //! not support. Keys are one `String` with parts joined by [`SEP`], so a
 //! lookup composes the key in a reused buffer and allocates only for a new key.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 /// Separates the parts of a composite key.
 pub const SEP: char = '\u{1f}';
@@ -143,8 +143,12 @@ pub fn compose<'b>(buf: &'b mut String, parts: &[&str]) -> &'b str {
         if i > 0 {
             buf.push(SEP);
         }
-        // A separator inside a part would shift the others; audit text never has one.
-        buf.extend(part.chars().map(|c| if c == SEP { ' ' } else { c }));
+        if part.contains(SEP) {
+            // A separator inside a part would shift the others; audit text never has one.
+            buf.extend(part.chars().map(|c| if c == SEP { ' ' } else { c }));
+        } else {
+            buf.push_str(part);
+        }
     }
     buf
 }

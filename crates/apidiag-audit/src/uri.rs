@@ -45,14 +45,27 @@ impl<'a> Query<'a> {
         query
     }
 
-    /// The selectors as one key part: what a caller asks for.
-    pub fn selector(&self) -> String {
-        match (self.label_selector, self.field_selector) {
-            ("", "") => String::new(),
-            (l, "") => format!("l:{l}"),
-            ("", f) => format!("f:{f}"),
-            (l, f) => format!("l:{l} f:{f}"),
+    /// The selectors as one key part (`l:…`, `f:…`, both, or empty): what a caller asks for.
+    pub fn write_selector(&self, out: &mut String) {
+        out.clear();
+        if !self.label_selector.is_empty() {
+            out.push_str("l:");
+            out.push_str(self.label_selector);
         }
+        if !self.field_selector.is_empty() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str("f:");
+            out.push_str(self.field_selector);
+        }
+    }
+
+    #[cfg(test)]
+    fn selector(&self) -> String {
+        let mut s = String::from("stale");
+        self.write_selector(&mut s);
+        s
     }
 }
 
