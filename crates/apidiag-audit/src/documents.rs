@@ -220,3 +220,72 @@ fn csv_failure(e: csv::Error) -> Failure {
         other => Failure::Document(format!("CSV: {other:?}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunks(
+        read: impl FnOnce(&Sender<Chunk>) -> Result<(), Failure>,
+    ) -> (Vec<String>, Option<String>) {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let failure = match read(&tx) {
+            Ok(()) => None,
+            Err(Failure::Document(why)) => Some(why),
+            Err(Failure::Io(e)) => Some(e.to_string()),
+            Err(Failure::Stopped) => Some("stopped".into()),
+        };
+        drop(tx);
+        let lines = rx
+            .iter()
+            .flat_map(|c| {
+                String::from_utf8(c.data)
+                    .expect("utf8")
+                    .lines()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        (lines, failure)
+    }
+
+    fn reader(text: &'static str) -> Box<dyn BufRead + Send> {
+        Box::new(io::Cursor::new(text.as_bytes()))
+    }
+
+    #[test]
+    fn az_rows_become_one_line_each() {
+        let (lines, failure) = chunks(|tx| {
+            az_rows(
+                reader("[\n  {\n    \"Stage\": \"a\"\n  },\n  {\"Stage\": \"b\"}\n]\n"),
+                0,
+                tx,
+            )
+        });
+        assert_eq!(lines, ["{     \"Stage\": \"a\"   }", "{\"Stage\": \"b\"}"]);
+        assert_eq!(failure, None);
+        let (lines, failure) = chunks(|tx| az_rows(reader("[{\"Stage\": \"a\"}, {\"Sta"), 0, tx));
+        assert_eq!(lines.len(), 1);
+        assert!(failure.is_some_and(|f| f.contains("line 1")));
+    }
+
+    #[test]
+    fn event_hub_documents_one_after_another() {
+        let two = "{\"records\":[{\"a\":1},{\"a\":2}]}\n{\"records\": [\n {\"a\":3}\n]}";
+        let (lines, failure) = chunks(|tx| event_hub(reader(two), 0, tx));
+        assert_eq!(
+            lines,
+            ["{\"a\":1}", "{\"a\":2}", " {\"a\":3}"].map(str::trim_start)
+        );
+        assert_eq!(failure, None);
+    }
+
+    #[test]
+    fn csv_keeps_the_engine_columns_only() {
+        let csv = "\u{feff}TimeGenerated [UTC],Stage,Verb,Extra\n2025-01-01T00:00:00Z,ResponseComplete,get,x\n";
+        let mut summary = FileSummary::default();
+        let (lines, failure) = chunks(|tx| csv_rows(reader(csv), 0, tx, &mut summary));
+        assert_eq!(lines, [r#"{"Stage":"ResponseComplete","Verb":"get"}"#]);
+        assert_eq!((failure, summary.malformed), (None, 0));
+    }
+}

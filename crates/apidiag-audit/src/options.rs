@@ -81,3 +81,32 @@ impl Options {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::parse_event;
+
+    #[test]
+    fn filters() {
+        let line = r#"{"stage":"ResponseComplete","verb":"get","user":{"username":"system:serviceaccount:ns:sa"},"userAgent":"kubectl/v1.31.0 (linux/amd64)","objectRef":{"resource":"pods","namespace":"ns","name":"p"},"requestReceivedTimestamp":"2025-01-01T00:00:00Z","stageTimestamp":"2025-01-01T00:00:00Z"}"#;
+        let r = parse_event(line).expect("valid");
+        let f = |ua: Option<&str>, user: Option<&str>, ns: Option<&str>| Filter {
+            user_agent: ua.map(Into::into),
+            user: user.map(Into::into),
+            namespace: ns.map(Into::into),
+        };
+        assert!(f(None, None, None).matches(&r));
+        assert!(
+            f(
+                Some("kubectl/"),
+                Some("system:serviceaccount:ns:sa"),
+                Some("ns")
+            )
+            .matches(&r)
+        );
+        assert!(!f(Some("helm/"), None, None).matches(&r));
+        assert!(!f(None, Some("system:serviceaccount:ns"), None).matches(&r));
+        assert!(!f(None, None, Some("n")).matches(&r));
+    }
+}
