@@ -1,0 +1,379 @@
+//! Streaming and parallel: one reader thread decompresses and cuts the input
+//! into chunks of whole records (~1 MiB), parser threads take chunks from a
+//! bounded channel and count into their own aggregates, merged at the end.
+//! Decompression overlaps parsing, memory is the channel's few chunks plus
+//! the bounded tables, and no lock is taken per event.
+//!
+//! Line shapes are cut at the last newline of a block; whole-document shapes
+//! are cut into records by [`documents`](crate::documents).
+
+use std::io::{self, BufRead, Read};
+
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::aggregate::{Aggregates, MINUTE, Settings};
+use crate::documents;
+use crate::error::AuditError;
+use crate::event::{Stage, Unusable};
+use crate::framing::{Category, Framing, with_record};
+use crate::input::Source;
+use crate::options::{Filter, Options};
+use crate::shape::{Detection, Shape, detect};
+use crate::summary::{FileSummary, Problem};
+use crate::time::{Micros, Resolved};
+
+/// Target chunk size.
+pub(crate) const CHUNK: usize = 1 << 20;
+/// A line longer than this is counted as malformed and skipped.
+const MAX_LINE: usize = 64 << 20;
+
+pub(crate) struct Chunk {
+    pub file: usize,
+    pub first: u64,
+    pub framing: Framing,
+    pub data: Vec<u8>,
+}
+
+/// What one pass produced.
+pub(crate) struct Pass {
+    pub files: Vec<FileSummary>,
+    pub newest: Option<Micros>,
+    /// `[category][role]`: category full/admin, role counted/watch-ends.
+    pub sets: [[Option<Aggregates>; 2]; 2],
+}
+
+/// The first pass only finds the newest event; the second counts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Mode {
+    Newest,
+    Count(Resolved),
+}
+
+pub(crate) fn run(sources: &[Source], options: &Options, mode: Mode) -> Result<Pass, AuditError> {
+    let threads = options.parser_threads().max(1);
+    let list_slots = options
+        .list_window
+        .map_or(0, |w| (w.as_micros() as i64 / MINUTE) as usize + 1);
+    let settings = Settings {
+        rules: options.rules,
+        bin_micros: i64::try_from(options.bin.as_micros())
+            .unwrap_or(i64::MAX)
+            .max(1),
+        list_slots,
+        capacity: options.capacity,
+    };
+    let (tx, rx) = crossbeam_channel::bounded::<Chunk>(threads * 2);
+    std::thread::scope(|scope| {
+        let reader = std::thread::Builder::new()
+            .name("audit-reader".into())
+            .spawn_scoped(scope, move || read_all(sources, &tx))
+            .map_err(AuditError::Thread)?;
+        let mut workers = Vec::with_capacity(threads);
+        for i in 0..threads {
+            let rx = rx.clone();
+            let (settings, filter) = (&settings, &options.filter);
+            let worker = std::thread::Builder::new()
+                .name(format!("audit-parser-{i}"))
+                .spawn_scoped(scope, move || {
+                    parse_all(&rx, sources.len(), settings, filter, mode)
+                })
+                .map_err(AuditError::Thread)?;
+            workers.push(worker);
+        }
+        drop(rx);
+        let mut files = reader
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        let mut pass = Pass {
+            files: Vec::new(),
+            newest: None,
+            sets: Default::default(),
+        };
+        for worker in workers {
+            let partial = worker
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            for (mine, theirs) in files.iter_mut().zip(&partial.files) {
+                mine.absorb(theirs);
+            }
+            pass.newest = pass.newest.max(partial.newest);
+            for (c, roles) in partial.sets.into_iter().enumerate() {
+                for (r, set) in roles.into_iter().enumerate() {
+                    match (&mut pass.sets[c][r], set) {
+                        (Some(mine), Some(theirs)) => mine.merge(&theirs),
+                        (slot @ None, theirs) => *slot = theirs,
+                        (Some(_), None) => {}
+                    }
+                }
+            }
+        }
+        pass.files = files;
+        Ok(pass)
+    })
+}
+
+// ---------- reader ----------
+
+fn read_all(sources: &[Source], tx: &Sender<Chunk>) -> Vec<FileSummary> {
+    sources
+        .iter()
+        .enumerate()
+        .map(|(i, s)| read_one(i, s, tx))
+        .collect()
+}
+
+fn read_one(file: usize, source: &Source, tx: &Sender<Chunk>) -> FileSummary {
+    let mut summary = FileSummary {
+        name: source.name(),
+        ..FileSummary::default()
+    };
+    let (mut reader, gzip) = match source.open() {
+        Ok(opened) => opened,
+        Err(e) => {
+            summary.problems.push(Problem::Io(e.to_string()));
+            return summary;
+        }
+    };
+    summary.gzip = gzip;
+    let detection = match reader.fill_buf() {
+        Ok(head) => detect(head),
+        Err(e) => {
+            summary.problems.push(io_problem(&e, gzip));
+            return summary;
+        }
+    };
+    let shape = match detection {
+        Detection::Known(shape) => shape,
+        Detection::Empty => return summary,
+        Detection::Legacy => {
+            summary.problems.push(Problem::LegacyFormat);
+            return summary;
+        }
+        Detection::Unknown(seen) => {
+            summary.problems.push(Problem::UnknownShape(seen));
+            return summary;
+        }
+    };
+    summary.shape = Some(shape);
+    summary.numbered_by_line = matches!(shape, Shape::KubeApiserver | Shape::StorageBlob);
+    let result = match shape {
+        Shape::KubeApiserver => lines(&mut reader, file, Framing::Kube, tx, &mut summary),
+        Shape::StorageBlob => lines(&mut reader, file, Framing::ResourceLog, tx, &mut summary),
+        Shape::EventHub => documents::event_hub(reader, file, tx),
+        Shape::AzQuery => documents::az_rows(reader, file, tx),
+        Shape::Csv => documents::csv_rows(reader, file, tx, &mut summary),
+    };
+    match result {
+        Ok(()) => {}
+        Err(Failure::Io(e)) => summary.problems.push(io_problem(&e, gzip)),
+        Err(Failure::Document(why)) => summary.problems.push(Problem::BrokenDocument(why)),
+        Err(Failure::Stopped) => {}
+    }
+    summary
+}
+
+pub(crate) enum Failure {
+    Io(io::Error),
+    Document(String),
+    /// The parsers are gone (a panic is being propagated).
+    Stopped,
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Self::Io(e)
+    }
+}
+
+fn io_problem(e: &io::Error, gzip: bool) -> Problem {
+    let truncated = matches!(
+        e.kind(),
+        io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData
+    );
+    if gzip && truncated {
+        Problem::TruncatedGzip
+    } else {
+        Problem::Io(e.to_string())
+    }
+}
+
+fn lines(
+    reader: &mut dyn BufRead,
+    file: usize,
+    framing: Framing,
+    tx: &Sender<Chunk>,
+    summary: &mut FileSummary,
+) -> Result<(), Failure> {
+    let mut line = 1u64;
+    let mut carry: Vec<u8> = Vec::new();
+    let mut skipping = false;
+    loop {
+        let mut data = Vec::with_capacity(CHUNK + carry.len());
+        data.append(&mut carry);
+        let mut eof = false;
+        while data.len() < CHUNK {
+            let start = data.len();
+            // read_to_end fills spare capacity without zeroing it first.
+            let want = (CHUNK - start) as u64;
+            match reader.take(want).read_to_end(&mut data) {
+                Ok(0) => {
+                    eof = true;
+                    break;
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    send_lines(data, file, framing, line, tx, skipping)?;
+                    return Err(e.into());
+                }
+            }
+        }
+        if eof {
+            return send_lines(data, file, framing, line, tx, skipping).map(|_| ());
+        }
+        match memchr::memrchr(b'\n', &data) {
+            Some(end) => {
+                carry.extend_from_slice(&data[end + 1..]);
+                data.truncate(end + 1);
+                line = send_lines(data, file, framing, line, tx, skipping)?;
+                skipping = false;
+            }
+            None if data.len() >= MAX_LINE || skipping => {
+                // One line longer than any audit event: drop it, say so, resync at the next newline.
+                if !skipping {
+                    summary.records += 1;
+                    summary.malformed += 1;
+                    summary.note(line, format!("line longer than {} MiB", MAX_LINE >> 20));
+                }
+                skipping = true;
+            }
+            None => carry = data,
+        }
+    }
+}
+
+/// Sends whole lines starting at line `line`; returns the next line number.
+/// When `skipping`, the first line is the tail of an overlong one and is dropped.
+fn send_lines(
+    mut data: Vec<u8>,
+    file: usize,
+    framing: Framing,
+    mut line: u64,
+    tx: &Sender<Chunk>,
+    skipping: bool,
+) -> Result<u64, Failure> {
+    if skipping {
+        let cut = memchr::memchr(b'\n', &data).map_or(data.len(), |i| i + 1);
+        data.drain(..cut);
+        line += 1;
+    }
+    let next = line + memchr::memchr_iter(b'\n', &data).count() as u64;
+    if !data.is_empty() {
+        tx.send(Chunk {
+            file,
+            first: line,
+            framing,
+            data,
+        })
+        .map_err(|_| Failure::Stopped)?;
+    }
+    Ok(next)
+}
+
+// ---------- parsers ----------
+
+struct Partial {
+    files: Vec<FileSummary>,
+    newest: Option<Micros>,
+    sets: [[Option<Aggregates>; 2]; 2],
+}
+
+fn parse_all(
+    rx: &Receiver<Chunk>,
+    files: usize,
+    s: &Settings,
+    filter: &Filter,
+    mode: Mode,
+) -> Partial {
+    let mut p = Partial {
+        files: vec![FileSummary::default(); files],
+        newest: None,
+        sets: Default::default(),
+    };
+    let received_stage = memchr::memmem::Finder::new(br#""stage":"RequestReceived""#);
+    for chunk in rx {
+        let mut start = 0;
+        let data = &chunk.data;
+        let ends = memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len()));
+        for (number, end) in (chunk.first..).zip(ends) {
+            let line = &data[start..end];
+            start = end + 1;
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let summary = &mut p.files[chunk.file];
+            summary.records += 1;
+            // Half of an AKS log is RequestReceived, never counted: skip it unparsed.
+            if chunk.framing == Framing::Kube && received_stage.find(line).is_some() {
+                summary.other_stages += 1;
+                continue;
+            }
+            let Ok(line) = std::str::from_utf8(line) else {
+                summary.malformed += 1;
+                summary.note(number, "not UTF-8".into());
+                continue;
+            };
+            with_record(chunk.framing, line, |category, result| {
+                let summary = &mut p.files[chunk.file];
+                let r = match result {
+                    Ok(r) => r,
+                    Err(Unusable::Malformed(why)) => {
+                        summary.malformed += 1;
+                        return summary.note(number, why);
+                    }
+                    Err(Unusable::NotAnEvent(why)) => {
+                        summary.not_events += 1;
+                        return summary.note(number, why);
+                    }
+                };
+                let c = match category {
+                    Category::Full => 0,
+                    Category::Admin => 1,
+                    Category::Other => return summary.not_events += 1,
+                };
+                summary.admin_records += u64::from(c == 1);
+                let watch = r.event.verb == "watch";
+                // Each request once: ResponseComplete (or Panic); a watch when it opens.
+                let (role, open) = match (r.stage, watch) {
+                    (Stage::RequestReceived, _) | (Stage::ResponseStarted, false) => {
+                        return summary.other_stages += 1;
+                    }
+                    (Stage::ResponseStarted, true) => (0, true),
+                    // A watch refused (403, 429, …) never started: its completion is the request.
+                    (Stage::ResponseComplete | Stage::Panic, true) if r.code() >= 400 => (0, false),
+                    (Stage::ResponseComplete | Stage::Panic, true) => (1, false),
+                    (Stage::ResponseComplete | Stage::Panic, false) => (0, false),
+                };
+                let window = match mode {
+                    Mode::Newest => {
+                        p.newest = p.newest.max(Some(r.received));
+                        return summary.other_stages += 1;
+                    }
+                    Mode::Count(window) => window,
+                };
+                if !window.contains(r.received) || !filter.matches(&r) {
+                    return summary.filtered += 1;
+                }
+                if role == 0 {
+                    summary.counted += 1;
+                } else {
+                    summary.other_stages += 1;
+                }
+                p.sets[c][role]
+                    .get_or_insert_with(|| Aggregates::new(&s.capacity))
+                    .add(&r, open, s);
+            });
+        }
+    }
+    p
+}
