@@ -717,13 +717,17 @@ _kubectl__apidiag() {
             return 0
             ;;
         kubectl__subcmd__apidiag__subcmd__undo)
-            opts="-n -o -v -y -h --rate --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --output --color --verbose --summary --qps --burst --max-requests --page-size --yes --dry-run --help"
+            opts="-n -o -v -y -h --rate --ttl --rerun-pods --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --output --color --verbose --summary --qps --burst --max-requests --page-size --yes --dry-run --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ttl)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -125,6 +125,7 @@ complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -l dry-run -d 'Show the plan and dry-run it on the server, then stop without changing anything'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l rate -d 'Objects per second at most while a cleanup is restored (the diagnosis keeps --qps); the pace adapts below it' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l ttl -d 'Restored Jobs whose ttlSecondsAfterFinished has passed (the TTL controller deletes them again at once): keep (as saved), drop (they stay), or a duration such as 24h (they stay that long)' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l kubeconfig -d 'Path to the kubeconfig file to use (default: $KUBECONFIG, merged, then ~/.kube/config)' -r -F
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l cluster -d 'The kubeconfig cluster to use' -r
@@ -143,6 +144,7 @@ complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l burst -d 'Requests that may be sent back to back before --qps applies' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l max-requests -d 'Requests one run may send in all; checks that would need more stop and say so' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l page-size -d 'Objects per page in LIST requests' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l rerun-pods -d 'Confirm, with --yes, that restored Pods run again (a restored Pod is a new Pod: it is scheduled and its containers start over)'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -s v -l verbose -d 'Human output: show `ok` findings in full, not as a count'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l summary -d 'Human output: print only the summary (one line per finding above ok) and the cost'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -s y -l yes -d 'Apply the chosen remediation without asking (a backup is still written first)'

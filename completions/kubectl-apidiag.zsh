@@ -132,6 +132,7 @@ delete\:"Delete both objects; only after the offending clients were fixed"))' \
 (undo)
 _arguments "${_arguments_options[@]}" : \
 '--rate=[Objects per second at most while a cleanup is restored (the diagnosis keeps --qps); the pace adapts below it]:N:_default' \
+'--ttl=[Restored Jobs whose ttlSecondsAfterFinished has passed (the TTL controller deletes them again at once)\: keep (as saved), drop (they stay), or a duration such as 24h (they stay that long)]:keep|drop|DURATION:_default' \
 '--kubeconfig=[Path to the kubeconfig file to use (default\: \$KUBECONFIG, merged, then ~/.kube/config)]:FILE:_files' \
 '--context=[The kubeconfig context to use]:NAME:_default' \
 '--cluster=[The kubeconfig cluster to use]:NAME:_default' \
@@ -148,6 +149,7 @@ _arguments "${_arguments_options[@]}" : \
 '--burst=[Requests that may be sent back to back before --qps applies]:N:_default' \
 '--max-requests=[Requests one run may send in all; checks that would need more stop and say so]:N:_default' \
 '--page-size=[Objects per page in LIST requests]:N:_default' \
+'--rerun-pods[Confirm, with --yes, that restored Pods run again (a restored Pod is a new Pod\: it is scheduled and its containers start over)]' \
 '-v[Human output\: show \`ok\` findings in full, not as a count]' \
 '--verbose[Human output\: show \`ok\` findings in full, not as a count]' \
 '(-v --verbose)--summary[Human output\: print only the summary (one line per finding above ok) and the cost]' \

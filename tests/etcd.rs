@@ -708,6 +708,15 @@ fn helm_prune(story: &Story<'_>) {
         versions.sort();
         versions
     };
+    let history_before: Vec<Vec<u64>> = [
+        ("web", "secrets"),
+        ("api", "secrets"),
+        ("worker", "secrets"),
+        ("legacy", "configmaps"),
+    ]
+    .iter()
+    .map(|(release, kind)| revisions(release, kind))
+    .collect();
     // A rollback made web's revision 3 the deployed one.
     for (version, status) in [(20, "superseded"), (3, "deployed")] {
         let output = story
@@ -780,6 +789,20 @@ fn helm_prune(story: &Story<'_>) {
         !shown.contains(&payload[..40]),
         "Secret data printed:\n{shown}"
     );
+
+    // The real undo brings every pruned revision back, Secrets and ConfigMaps.
+    let undo = story.undo(&[bundle.to_str().unwrap()]);
+    assert_eq!(code(&undo), 0, "{}", stderr(&undo));
+    let history_after: Vec<Vec<u64>> = [
+        ("web", "secrets"),
+        ("api", "secrets"),
+        ("worker", "secrets"),
+        ("legacy", "configmaps"),
+    ]
+    .iter()
+    .map(|(release, kind)| revisions(release, kind))
+    .collect();
+    assert_eq!(history_after, history_before);
 }
 
 /// Every object a bundle saved (bulk bundles keep pages of JSON lines).
@@ -877,6 +900,19 @@ fn cronjob_ttl_and_quota(story: &Story<'_>) {
         .unwrap()
         .to_string();
     assert!(!uncovered.contains("lab-jobs-c"), "{uncovered}");
+
+    // Undo, newest first: the quota the fix created is deleted (by UID), then the
+    // CronJob's TTL is taken back out, under the real CronJob controller.
+    let undo = story.undo(&[]);
+    assert_eq!(code(&undo), 0, "{}", stderr(&undo));
+    let quotas = story.names(&["get", "resourcequota", "-n", "lab-jobs-c"]);
+    assert!(
+        !quotas.contains(&"apidiag-object-count".to_string()),
+        "{quotas:?}"
+    );
+    let undo = story.undo(&[]);
+    assert_eq!(code(&undo), 0, "{}", stderr(&undo));
+    assert_eq!(ttl("lab-jobs-a", "quarterly-report"), Value::Null);
 }
 
 fn a_user_without_cluster_rights(story: &Story<'_>, user: &Path) {

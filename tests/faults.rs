@@ -406,3 +406,62 @@ fn a_paused_etcd_makes_checks_say_could_not_check_not_hang() {
         String::from_utf8_lossy(&after.stderr)
     );
 }
+
+/// A 429 storm: `kubectl apidiag` runs as the lab's flooder (its own priority
+/// level: one seat, a queue of one, Reject) while the flood saturates it, with
+/// the guard scenario applied too. Every 429 is held per `Retry-After` (the run's
+/// cost counts them), no request is lost to a crash or a hang, and the report
+/// completes once the storm passes.
+#[test]
+fn a_429_storm_is_waited_out_and_the_report_completes() {
+    let rt = runtime();
+    let lab = lab(&rt);
+    rt.block_on(lab.apply(Scenario::Guard, ScenarioSize::default()))
+        .unwrap();
+    let sandbox = Sandbox::new();
+    let storm = ScenarioSize {
+        flood_requests: 2000,
+        flood_concurrency: 32,
+        flood_duration: Duration::from_secs(6),
+        ..ScenarioSize::default()
+    };
+    let (flood, output, took) = std::thread::scope(|scope| {
+        let flood = scope.spawn(|| rt.block_on(lab.apply(Scenario::Flood, storm)));
+        // Let the flood fill the flooder's seat and queue first.
+        std::thread::sleep(Duration::from_secs(1));
+        let started = Instant::now();
+        let output = sandbox
+            .cmd(APIDIAG)
+            .arg("--kubeconfig")
+            .arg(lab.flooder_kubeconfig())
+            .args(["-o", "json"])
+            .timeout(Duration::from_secs(120))
+            .output()
+            .unwrap();
+        (flood.join().unwrap(), output, started.elapsed())
+    });
+    let flood = flood.unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    eprintln!(
+        "storm: {took:?}, exit {:?}; flood {flood:?}\n{stderr}",
+        output.status.code()
+    );
+    assert!(
+        matches!(output.status.code(), Some(0..=3)),
+        "exit {:?}: {stderr}",
+        output.status.code()
+    );
+    let report = apidiag_test::json_report(&output.stdout);
+    let throttled = report["cost"]["throttled"].as_u64().unwrap();
+    assert!(
+        throttled > 0,
+        "no 429 reached apidiag: {:#}",
+        report["cost"]
+    );
+    // Held, then answered: nothing in the report says it was throttled for good.
+    let text = report.to_string();
+    assert!(
+        !text.contains("kept throttling"),
+        "a request gave up on 429s: {text}"
+    );
+}

@@ -342,4 +342,16 @@ fn guard_story_on_a_real_api_server() {
         "{}",
         stderr(&again)
     );
+
+    // And the raise-shares before the delete: its inverse patch applies to the
+    // re-created object, which still carries what the fix set.
+    let raise = sandbox
+        .bundles()
+        .into_iter()
+        .find(|b| b.to_string_lossy().ends_with("-guard-raise-shares"))
+        .expect("the raise-shares bundle");
+    let undo = sandbox.run(APIDIAG, admin, &["undo", raise.to_str().unwrap(), "--yes"]);
+    assert_eq!(code(&undo), 0, "{}", stderr(&undo));
+    let pl = kubectl_get(&sandbox, admin, "prioritylevelconfiguration").unwrap();
+    assert_eq!(shares(&pl), shares(&pl_before));
 }
