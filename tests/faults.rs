@@ -420,7 +420,7 @@ fn a_429_storm_is_waited_out_and_the_report_completes() {
         .unwrap();
     let sandbox = Sandbox::new();
     let storm = ScenarioSize {
-        flood_requests: 2000,
+        flood_requests: 8000,
         flood_concurrency: 32,
         flood_duration: Duration::from_secs(6),
         ..ScenarioSize::default()
