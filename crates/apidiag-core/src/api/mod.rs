@@ -20,7 +20,6 @@ use std::time::{Duration, Instant};
 
 use http::{Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ListMeta, ObjectMeta};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
@@ -28,102 +27,16 @@ use tokio::sync::Mutex;
 use crate::cli::MannersArgs;
 use crate::connection::Connection;
 
+mod error;
+mod limiter;
+mod list;
 mod write;
+
+pub use error::ApiError;
+use error::status_error;
+use limiter::TokenBucket;
+pub use list::{ListPage, ListQuery, ListSummary, OnePage, PartialObjectMetadata};
 pub use write::WriteMode;
-
-/// Why an API request did not give an answer. Variants a check can act on are
-/// separate: `Forbidden` becomes "could not check: missing permission", `NotFound`
-/// becomes "absent", `Unreachable` points to the connectivity check.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum ApiError {
-    /// No connection to the API server (refused, reset, DNS, TLS) or no answer in time.
-    #[error("cannot reach the API server at {server}: {message}")]
-    Unreachable { server: String, message: String },
-    /// The credentials were refused (expired token, wrong certificate).
-    #[error("the API server refused the credentials (401): {message}")]
-    Unauthorized { message: String },
-    /// RBAC denied the request.
-    #[error("missing permission: {message}")]
-    Forbidden {
-        /// The request, as `VERB PATH`.
-        request: String,
-        message: String,
-    },
-    /// The object or endpoint does not exist.
-    #[error("not found: {path}")]
-    NotFound { path: String },
-    /// A precondition (UID, resourceVersion) failed or the object already exists.
-    #[error("conflict on {path}: {message}")]
-    Conflict { path: String, message: String },
-    /// The continue token of a LIST expired; the listing must start again.
-    #[error("the list continuation for {path} expired (410 Gone)")]
-    Gone { path: String },
-    /// The server kept answering 429 after every retry.
-    #[error("the API server kept throttling {request} (429) after {attempts} attempts")]
-    Throttled { request: String, attempts: u32 },
-    /// Any other error status.
-    #[error("{request} failed: {code} {reason}: {message}")]
-    Status {
-        request: String,
-        code: u16,
-        reason: String,
-        message: String,
-    },
-    /// The answer was not the JSON that was expected.
-    #[error("unexpected answer from {path}: {message}")]
-    Decode { path: String, message: String },
-    /// A create succeeded and a step after it (a restored Job's status, its
-    /// resume) failed: the object exists, with this UID, as created.
-    #[error("{path}: created, but {step} failed ({message}); the object was left as created")]
-    CreatedButIncomplete {
-        path: String,
-        step: String,
-        message: String,
-        uid: Option<String>,
-    },
-    /// The run used up `--max-requests`.
-    #[error("request budget of {limit} spent")]
-    BudgetSpent { limit: u64 },
-}
-
-impl ApiError {
-    /// What to do next, when there is something to say: kept apart from the
-    /// message so a report can show it as its own line without parsing text.
-    pub fn hint(&self) -> Option<&'static str> {
-        match self {
-            ApiError::Unreachable { .. } => Some(
-                "`kubectl apidiag connectivity` checks the path to the API server; --request-timeout allows slower answers",
-            ),
-            ApiError::Unauthorized { .. } => Some(
-                "refresh the credentials in your kubeconfig (e.g. `az aks get-credentials`), then retry",
-            ),
-            ApiError::Throttled { .. } => {
-                Some("the server is overloaded; `kubectl apidiag throttle` shows who is loading it")
-            }
-            ApiError::BudgetSpent { .. } => {
-                Some("raise --max-requests, or run one check at a time")
-            }
-            _ => None,
-        }
-    }
-
-    /// The message's first line, for a report's list of gaps (a server's message
-    /// may span lines).
-    pub fn first_line(&self) -> String {
-        self.to_string()
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .to_string()
-    }
-
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, ApiError::NotFound { .. })
-    }
-    pub fn is_forbidden(&self) -> bool {
-        matches!(self, ApiError::Forbidden { .. })
-    }
-}
 
 /// What a run has cost the API server so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -319,97 +232,6 @@ impl ApiClient {
         })
     }
 
-    /// Lists a collection page by page, handing each page to `on_page` so memory is
-    /// bounded by the page size, not the cluster size. On a 410 Gone (the continue
-    /// token expired) it calls `on_page(ListPage::Restart)` and lists again from the
-    /// start, at most three times.
-    pub async fn list<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        query: &ListQuery,
-        mut on_page: impl FnMut(ListPage<T>),
-    ) -> Result<ListSummary, ApiError> {
-        let mut restarts = 0;
-        'listing: loop {
-            let mut continue_token: Option<String> = None;
-            let mut summary = ListSummary::default();
-            loop {
-                let page = match self
-                    .list_page::<T>(path, query, continue_token.as_deref())
-                    .await
-                {
-                    Ok(page) => page,
-                    Err(ApiError::Gone { .. }) if continue_token.is_some() && restarts < 3 => {
-                        restarts += 1;
-                        on_page(ListPage::Restart);
-                        continue 'listing;
-                    }
-                    Err(other) => return Err(other),
-                };
-                summary.pages += 1;
-                summary.items += page.items.len() as u64;
-                summary.resource_version = page.resource_version;
-                continue_token = page.continue_token;
-                on_page(ListPage::Items(page.items));
-                if continue_token.is_none() {
-                    summary.restarts = restarts;
-                    return Ok(summary);
-                }
-            }
-        }
-    }
-
-    /// One page of a LIST, for callers that must do async work between pages (a
-    /// bulk fix backs a page up before it acts on it). A 410 Gone on a continued
-    /// listing is returned as [`ApiError::Gone`]: start again without a token.
-    pub async fn list_page<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        query: &ListQuery,
-        continue_token: Option<&str>,
-    ) -> Result<OnePage<T>, ApiError> {
-        let mut params: Vec<(&str, String)> = vec![("limit", self.inner.page_size.to_string())];
-        if let Some(selector) = &query.label_selector {
-            params.push(("labelSelector", selector.clone()));
-        }
-        if let Some(selector) = &query.field_selector {
-            params.push(("fieldSelector", selector.clone()));
-        }
-        // A continued page carries its snapshot in the token; the server refuses a
-        // resourceVersion next to it.
-        if query.cached && continue_token.is_none() {
-            params.push(("resourceVersion", "0".to_string()));
-        }
-        if let Some(token) = continue_token {
-            params.push(("continue", token.to_string()));
-        }
-        let url = with_query(path, &params);
-        let accept = query.metadata_only.then_some(ACCEPT_METADATA_LIST);
-        let response = self.execute(Method::GET, &url, None, accept).await?;
-        let page: Page<T> = decode(&url, &response.body)?;
-        Ok(OnePage {
-            items: page.items,
-            continue_token: page.metadata.continue_.filter(|t| !t.is_empty()),
-            resource_version: page.metadata.resource_version,
-            remaining_item_count: page.metadata.remaining_item_count,
-        })
-    }
-
-    /// Lists a collection into memory. Only for collections known to be small.
-    pub async fn list_all<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        query: &ListQuery,
-    ) -> Result<Vec<T>, ApiError> {
-        let mut all = Vec::new();
-        self.list(path, query, |page| match page {
-            ListPage::Items(items) => all.extend(items),
-            ListPage::Restart => all.clear(),
-        })
-        .await?;
-        Ok(all)
-    }
-
     /// GET with an `Accept` header of the caller's (metadata-only tables, say),
     /// answered raw.
     pub async fn get_raw(&self, path: &str, accept: Option<&str>) -> Result<RawResponse, ApiError> {
@@ -602,54 +424,6 @@ fn decode<T: DeserializeOwned>(path: &str, body: &[u8]) -> Result<T, ApiError> {
     })
 }
 
-/// The `metav1.Status` an error answer carries.
-#[derive(Debug, Default, Deserialize)]
-struct StatusBody {
-    #[serde(default)]
-    message: String,
-    #[serde(default)]
-    reason: String,
-}
-
-fn status_error(request: &str, path: &str, status: StatusCode, body: &[u8]) -> ApiError {
-    let parsed: StatusBody = serde_json::from_slice(body).unwrap_or_else(|_| StatusBody {
-        message: String::from_utf8_lossy(body).chars().take(300).collect(),
-        reason: String::new(),
-    });
-    let message = if parsed.message.is_empty() {
-        status.canonical_reason().unwrap_or("").to_string()
-    } else {
-        parsed.message
-    };
-    match status {
-        StatusCode::UNAUTHORIZED => ApiError::Unauthorized { message },
-        StatusCode::FORBIDDEN => ApiError::Forbidden {
-            request: request.to_string(),
-            message,
-        },
-        StatusCode::NOT_FOUND => ApiError::NotFound {
-            path: path.to_string(),
-        },
-        StatusCode::CONFLICT => ApiError::Conflict {
-            path: path.to_string(),
-            message,
-        },
-        StatusCode::GONE => ApiError::Gone {
-            path: path.to_string(),
-        },
-        _ => ApiError::Status {
-            request: request.to_string(),
-            code: status.as_u16(),
-            reason: if parsed.reason.is_empty() {
-                status.canonical_reason().unwrap_or("").to_string()
-            } else {
-                parsed.reason
-            },
-            message,
-        },
-    }
-}
-
 /// Appends query parameters, percent-encoding the values (selectors contain `=`, `,`, `!`).
 pub fn with_query(path: &str, params: &[(&str, String)]) -> String {
     let mut url = path.to_string();
@@ -678,167 +452,6 @@ fn percent_encode(value: &str) -> String {
         }
     }
     out
-}
-
-/// What to list.
-#[derive(Debug, Clone, Default)]
-pub struct ListQuery {
-    pub label_selector: Option<String>,
-    pub field_selector: Option<String>,
-    /// Ask for `PartialObjectMetadataList`: names, labels, owners and times, no bodies.
-    pub metadata_only: bool,
-    /// Accept the API server's watch cache (`resourceVersion=0`) instead of a quorum
-    /// read from etcd. Cheaper for the server, possibly a moment stale. Servers before
-    /// 1.34 answer a cached LIST in one piece whatever the `limit`, so use it only for
-    /// collections known to be small.
-    pub cached: bool,
-}
-
-impl ListQuery {
-    pub fn metadata() -> Self {
-        ListQuery {
-            metadata_only: true,
-            ..Default::default()
-        }
-    }
-    pub fn labels(mut self, selector: impl Into<String>) -> Self {
-        self.label_selector = Some(selector.into());
-        self
-    }
-    pub fn fields(mut self, selector: impl Into<String>) -> Self {
-        self.field_selector = Some(selector.into());
-        self
-    }
-    pub fn cached(mut self) -> Self {
-        self.cached = true;
-        self
-    }
-}
-
-/// One step of a paginated listing.
-pub enum ListPage<T> {
-    Items(Vec<T>),
-    /// The listing starts again from the beginning: forget what was seen.
-    Restart,
-}
-
-/// One page of a listing.
-#[derive(Debug)]
-pub struct OnePage<T> {
-    pub items: Vec<T>,
-    /// The token for the next page; `None` on the last page.
-    pub continue_token: Option<String>,
-    pub resource_version: Option<String>,
-    /// How many objects follow this page; the server only says so for listings
-    /// without selectors.
-    pub remaining_item_count: Option<i64>,
-}
-
-/// What a listing took.
-#[derive(Debug, Clone, Default)]
-pub struct ListSummary {
-    pub pages: u64,
-    pub items: u64,
-    pub restarts: u32,
-    pub resource_version: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(bound(deserialize = "T: Deserialize<'de>"))]
-struct Page<T> {
-    #[serde(default)]
-    metadata: ListMeta,
-    /// An empty `PartialObjectMetadataList` comes as `"items": null` (a Go nil
-    /// slice), not `[]`.
-    #[serde(default = "Vec::new", deserialize_with = "null_as_empty")]
-    items: Vec<T>,
-}
-
-fn null_as_empty<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
-}
-
-/// An item of a metadata-only list.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PartialObjectMetadata {
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-}
-
-/// A token bucket that hands out slots in order, so concurrent checks share the
-/// rate fairly: each caller reserves the next slot and sleeps until it comes.
-struct TokenBucket {
-    state: std::sync::Mutex<Bucket>,
-}
-
-struct Bucket {
-    qps: f64,
-    burst: f64,
-    tokens: f64,
-    at: Instant,
-}
-
-impl TokenBucket {
-    fn new(qps: f64, burst: u32) -> Self {
-        let (qps, burst) = Self::sane(qps, burst);
-        TokenBucket {
-            state: std::sync::Mutex::new(Bucket {
-                qps,
-                burst,
-                tokens: burst,
-                at: Instant::now(),
-            }),
-        }
-    }
-
-    fn sane(qps: f64, burst: u32) -> (f64, f64) {
-        let qps = if qps.is_finite() && qps > 0.0 {
-            qps
-        } else {
-            1.0
-        };
-        (qps, f64::from(burst.max(1)))
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Bucket> {
-        match self.state.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        }
-    }
-
-    /// New rate from now on; slots already reserved keep their time.
-    fn set_rate(&self, qps: f64, burst: u32) {
-        let (qps, burst) = Self::sane(qps, burst);
-        let mut state = self.lock();
-        state.qps = qps;
-        state.burst = burst;
-        state.tokens = state.tokens.min(burst);
-    }
-
-    async fn acquire(&self) {
-        let wait = {
-            let mut state = self.lock();
-            let now = Instant::now();
-            let elapsed = now.duration_since(state.at).as_secs_f64();
-            state.tokens = (state.tokens + elapsed * state.qps).min(state.burst);
-            state.at = now;
-            state.tokens -= 1.0;
-            if state.tokens < 0.0 {
-                Some(Duration::from_secs_f64(-state.tokens / state.qps))
-            } else {
-                None
-            }
-        };
-        if let Some(wait) = wait {
-            tokio::time::sleep(wait).await;
-        }
-    }
 }
 
 #[cfg(test)]
@@ -908,20 +521,6 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-    }
-
-    #[test]
-    fn an_empty_metadata_list_has_null_items() {
-        // Regression: kube-apiserver 1.37 answers an empty PartialObjectMetadataList
-        // with `"items":null`, which failed to decode.
-        let page: Page<PartialObjectMetadata> = decode(
-            "/api/v1/pods",
-            br#"{"kind":"PartialObjectMetadataList","apiVersion":"meta.k8s.io/v1","metadata":{"resourceVersion":"7"},"items":null}"#,
-        )
-        .unwrap();
-        assert!(page.items.is_empty());
-        let page: Page<PartialObjectMetadata> = decode("/x", br#"{"metadata":{}}"#).unwrap();
-        assert!(page.items.is_empty());
     }
 
     #[tokio::test(start_paused = true)]
