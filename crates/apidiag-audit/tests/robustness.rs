@@ -37,6 +37,29 @@ fn malformed_lines_are_counted_and_named_and_the_rest_still_counts() {
 }
 
 #[test]
+fn an_event_longer_than_a_chunk_is_read_whole() {
+    // RequestResponse-level events carry whole objects: several MiB on one line.
+    // Regression: the line reader once looped forever on a line longer than a chunk.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut events = fixture_events();
+    let big = "x".repeat(3 << 20);
+    events[5]["requestObject"] = serde_json::json!({ "data": big });
+    let text: String = events.iter().map(|e| format!("{e}\n")).collect();
+    assert!(text.lines().nth(5).is_some_and(|l| l.len() > 3 << 20));
+    for path in [
+        write(dir.path(), "big.log", &text),
+        write_gz(dir.path(), "big.log.gz", &text),
+    ] {
+        let report = run(&[path]);
+        assert_eq!(report.files[0].malformed, 0);
+        assert_eq!(
+            fingerprint(&report),
+            fingerprint(&run(&[write(dir.path(), "plain.log", &fixture_text())]))
+        );
+    }
+}
+
+#[test]
 fn a_truncated_gzip_is_reported_and_what_came_before_counts() {
     let dir = tempfile::tempdir().expect("tempdir");
     let whole = write_gz(dir.path(), "whole.log.gz", &fixture_text());
