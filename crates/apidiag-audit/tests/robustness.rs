@@ -271,3 +271,52 @@ proptest! {
         prop_assert!(report.total_requests() <= 20 * 2);
     }
 }
+
+#[test]
+fn unbounded_keys_stay_bounded_and_say_so() {
+    // 20,000 GETs of distinct objects (a kubelet-like client) and one object read 500 times.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let template = fixture_events()
+        .into_iter()
+        .find(|e| e["verb"] == "get" && e["objectRef"]["name"].is_string())
+        .expect("a GET");
+    let mut text = String::new();
+    for i in 0..20_500u32 {
+        let mut e = template.clone();
+        let name = if i < 20_000 {
+            format!("object-{i}")
+        } else {
+            "hot".to_owned()
+        };
+        e["objectRef"]["name"] = name.into();
+        e["stage"] = "ResponseComplete".into();
+        text += &format!("{e}\n");
+    }
+    let small = apidiag_audit::Capacity {
+        patterns: 64,
+        ..Default::default()
+    };
+    let options = Options {
+        capacity: small,
+        thresholds: apidiag_audit::Thresholds {
+            get_min_calls: 100,
+            get_per_second: 0.0,
+            ..Default::default()
+        },
+        ..Options::default()
+    };
+    let report = run_with(&[write(dir.path(), "gets.log", &text)], &options);
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| matches!(n, Note::Approximate(floor) if *floor >= 1)),
+        "{:?}",
+        report.notes
+    );
+    // The agent table is still exact, and the heavy hitter is found with its exact count.
+    assert_eq!(report.top_agents(1)[0].requests, 20_500);
+    let polls = report.call_patterns();
+    assert_eq!(polls.len(), 1, "{polls:#?}");
+    assert_eq!((polls[0].target.as_str(), polls[0].calls), ("hot", 500));
+}
