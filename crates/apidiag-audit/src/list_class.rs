@@ -29,18 +29,12 @@ impl ServerVersion {
         minor: 37,
     };
 
-    /// Reads `1.31`, `v1.30.4`, `v1.33.1-aks.2`, or `/version`'s `gitVersion`.
+    /// Reads `1.31`, `v1.30.4`, `v1.33.1-aks.2`, or `/version`'s `gitVersion` or
+    /// `minor` (`30+`), the way the metrics checks read it.
     pub fn parse(text: &str) -> Result<Self, ParseError> {
-        let bad = || ParseError::ServerVersion(text.to_owned());
-        let t = text.trim().trim_start_matches('v');
-        let mut parts = t.split(['.', '-', '+']);
-        let major = parts.next().and_then(|m| m.parse().ok()).ok_or_else(bad)?;
-        let minor = parts
-            .next()
-            .map(|m| m.trim_end_matches('+'))
-            .and_then(|m| m.parse().ok())
-            .ok_or_else(bad)?;
-        Ok(Self { major, minor })
+        apidiag_metrics::minor_version(text)
+            .map(|minor| Self { major: 1, minor })
+            .ok_or_else(|| ParseError::ServerVersion(text.to_owned()))
     }
 }
 
