@@ -311,6 +311,41 @@ fn send_lines(
 
 // ---------- parsers ----------
 
+/// Half of an AKS log is `RequestReceived`, never counted: such lines are
+/// skipped unparsed. Only the first `"stage":"` of a line is looked at, which
+/// is the event's own (Go writes `stage` before `requestObject`), so an
+/// object in the body with a `stage` field cannot make a line skipped.
+struct Prefilter {
+    plain: memchr::memmem::Finder<'static>,
+    escaped: memchr::memmem::Finder<'static>,
+}
+
+impl Prefilter {
+    fn new() -> Self {
+        Self {
+            plain: memchr::memmem::Finder::new(br#""stage":""#),
+            escaped: memchr::memmem::Finder::new(br#"\"stage\":\""#),
+        }
+    }
+
+    fn request_received(&self, framing: Framing, line: &[u8]) -> bool {
+        let first = |finder: &memchr::memmem::Finder<'_>, value: &[u8]| {
+            finder
+                .find(line)
+                .is_some_and(|at| line[at + finder.needle().len()..].starts_with(value))
+        };
+        match framing {
+            Framing::Kube => first(&self.plain, b"RequestReceived\""),
+            // The event as an escaped string in `properties.log`, or as an object.
+            Framing::ResourceLog => {
+                first(&self.escaped, br#"RequestReceived\""#)
+                    || first(&self.plain, b"RequestReceived\"")
+            }
+            Framing::TableRow => false,
+        }
+    }
+}
+
 struct Partial {
     files: Vec<FileSummary>,
     newest: Option<Micros>,
@@ -330,7 +365,7 @@ fn parse_all(
         newest: None,
         sets: Default::default(),
     };
-    let received_stage = memchr::memmem::Finder::new(br#""stage":"RequestReceived""#);
+    let prefilter = Prefilter::new();
     for chunk in rx {
         let mut start = 0;
         let data = &chunk.data;
@@ -343,8 +378,7 @@ fn parse_all(
             }
             let summary = &mut p.files[chunk.file];
             summary.records += 1;
-            // Half of an AKS log is RequestReceived, never counted: skip it unparsed.
-            if chunk.framing == Framing::Kube && received_stage.find(line).is_some() {
+            if prefilter.request_received(chunk.framing, line) {
                 summary.other_stages += 1;
                 continue;
             }
@@ -408,4 +442,30 @@ fn parse_all(
         let _ = give_back.try_send(chunk.data);
     }
     p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefilter_looks_at_the_events_own_stage_only() {
+        let p = Prefilter::new();
+        let received = br#"{"kind":"Event","stage":"RequestReceived","requestURI":"/x"}"#;
+        let nested = br#"{"kind":"Event","stage":"ResponseComplete","requestObject":{"stage":"RequestReceived"}}"#;
+        assert!(p.request_received(Framing::Kube, received));
+        assert!(!p.request_received(Framing::Kube, nested));
+        let escaped = serde_json::json!({"properties": {"log": String::from_utf8_lossy(received)}})
+            .to_string();
+        let escaped_nested =
+            serde_json::json!({"properties": {"log": String::from_utf8_lossy(nested)}}).to_string();
+        assert!(p.request_received(Framing::ResourceLog, escaped.as_bytes()));
+        assert!(!p.request_received(Framing::ResourceLog, escaped_nested.as_bytes()));
+        let object = format!(
+            r#"{{"properties":{{"log":{}}}}}"#,
+            String::from_utf8_lossy(received)
+        );
+        assert!(p.request_received(Framing::ResourceLog, object.as_bytes()));
+        assert!(!p.request_received(Framing::TableRow, received));
+    }
 }
