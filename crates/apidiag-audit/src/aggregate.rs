@@ -18,6 +18,10 @@ use crate::topk::{Tally, TopK, compose};
 use crate::uri::{Query, path};
 
 /// How many keys each table keeps (at least; up to twice before pruning).
+///
+/// The defaults bound one parser thread's tables to about 40 MiB in the worst
+/// case (every table full, every latency group spanning 100 µs to a minute);
+/// a real cluster's audit log fills a small part of that.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Capacity {
     /// User agents.
@@ -37,12 +41,12 @@ pub struct Capacity {
 impl Default for Capacity {
     fn default() -> Self {
         Self {
-            agents: 4096,
-            pairs: 8192,
-            latency_groups: 8192,
-            bins: 50_000,
-            lists: 8192,
-            patterns: 8192,
+            agents: 2048,
+            pairs: 4096,
+            latency_groups: 4096,
+            bins: 20_000,
+            lists: 4096,
+            patterns: 4096,
         }
     }
 }
@@ -374,7 +378,8 @@ impl Aggregates {
                     .entry(compose(key, &[ua, user, resource, ns, selector]))
                     .add(t);
                 if (200..300).contains(&code) {
-                    let class = crate::report::class_code(s.rules.classify(&obj.resource, &q));
+                    let class =
+                        crate::report::class_code(s.rules.classify_query(&obj.resource, &q));
                     let paged = if q.limit > 0 { "paged" } else { "unpaged" };
                     let entry = self
                         .lists

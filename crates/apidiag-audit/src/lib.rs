@@ -20,12 +20,32 @@
 //! zero (a `RequestReceived` event's latency is 0 by construction). Watches
 //! are left out of latency and busy time: their duration is their lifetime.
 //!
+//! Edge cases of that rule: a watch refused (403, 429…) never starts, so its
+//! completion is the request; when no watch in the input has a
+//! `ResponseStarted` (a policy with `omitStages`), watches are counted on
+//! completion and the report says so ([`Note::WatchesOnComplete`]). Records
+//! of `kube-audit-admin` repeat the writes of `kube-audit`: next to it they
+//! are not counted ([`Note::AdminIgnored`]), alone they are, with
+//! [`Note::AdminOnly`] (no get/list, so no LIST analysis).
+//!
 //! Shaped for big logs: a reader thread decompresses and cuts chunks, parser
 //! threads parse only the fields needed (borrowed, the rest skipped) into
 //! per-thread aggregates of bounded size (log-linear [`LatencyHistogram`]s,
-//! heavy-hitter tables for unbounded keys, [`Capacity`]), merged at the end. Aggregates are sums
-//! keyed by absolute time, so results do not depend on file order. Bad input
-//! is counted and shown ([`FileSummary`]), never fatal.
+//! heavy-hitter tables for unbounded keys, [`Capacity`]), merged at the end.
+//! Aggregates are sums keyed by absolute time, so results do not depend on
+//! file order or on how chunks were spread over threads. Bad input is counted
+//! and shown ([`FileSummary`]), never fatal.
+//!
+//! ```no_run
+//! use apidiag_audit::{Focus, Options, analyze};
+//!
+//! let report = analyze(&["audit.log.gz", "exports/"], &Options::default())?;
+//! for agent in report.top_agents(10) {
+//!     println!("{} {} {:?}", agent.requests, agent.user_agent, agent.busy);
+//! }
+//! let slow = report.latency_by_verb_resource(&Focus::TopAgents(5));
+//! # Ok::<(), apidiag_audit::AuditError>(())
+//! ```
 
 mod aggregate;
 mod documents;

@@ -29,18 +29,12 @@ impl ServerVersion {
         minor: 37,
     };
 
-    /// Reads `1.31`, `v1.30.4`, `v1.33.1-aks.2`, or `/version`'s `gitVersion`.
+    /// Reads `1.31`, `v1.30.4`, `v1.33.1-aks.2`, or `/version`'s `gitVersion` or
+    /// `minor` (`30+`), the way the metrics checks read it.
     pub fn parse(text: &str) -> Result<Self, ParseError> {
-        let bad = || ParseError::ServerVersion(text.to_owned());
-        let t = text.trim().trim_start_matches('v');
-        let mut parts = t.split(['.', '-', '+']);
-        let major = parts.next().and_then(|m| m.parse().ok()).ok_or_else(bad)?;
-        let minor = parts
-            .next()
-            .map(|m| m.trim_end_matches('+'))
-            .and_then(|m| m.parse().ok())
-            .ok_or_else(bad)?;
-        Ok(Self { major, minor })
+        apidiag_metrics::minor_version(text)
+            .map(|minor| Self { major: 1, minor })
+            .ok_or_else(|| ParseError::ServerVersion(text.to_owned()))
     }
 }
 
@@ -98,8 +92,13 @@ impl ListRules {
         }
     }
 
-    /// Classifies one LIST of `resource` with query `q`.
-    pub fn classify(&self, resource: &str, q: &Query<'_>) -> ListClass {
+    /// Classifies one LIST of `resource` (plural name, `pods`) sent as `request_uri`.
+    pub fn classify(&self, resource: &str, request_uri: &str) -> ListClass {
+        self.classify_query(resource, &Query::parse(request_uri))
+    }
+
+    /// Classifies one LIST whose query is already parsed.
+    pub(crate) fn classify_query(&self, resource: &str, q: &Query<'_>) -> ListClass {
         // Events have no watch cache by default (DefaultWatchCacheSizes: events=0).
         if resource == "events" {
             return ListClass::Etcd;
@@ -143,8 +142,7 @@ mod tests {
     use super::*;
 
     fn class(minor: u32, uri: &str) -> ListClass {
-        ListRules::for_version(ServerVersion { major: 1, minor })
-            .classify("pods", &Query::parse(uri))
+        ListRules::for_version(ServerVersion { major: 1, minor }).classify("pods", uri)
     }
 
     #[test]
@@ -181,7 +179,7 @@ mod tests {
             ..ListRules::default()
         };
         assert_eq!(
-            no_snapshots.classify("pods", &Query::parse("/api/v1/pods?continue=x")),
+            no_snapshots.classify("pods", "/api/v1/pods?continue=x"),
             ListClass::Etcd
         );
     }
@@ -213,24 +211,18 @@ mod tests {
                 minor: 32,
             })
         };
-        assert_eq!(
-            off.classify("pods", &Query::parse("/api/v1/pods")),
-            ListClass::Etcd
-        );
+        assert_eq!(off.classify("pods", "/api/v1/pods"), ListClass::Etcd);
     }
 
     #[test]
     fn events_and_unknown_match_go_to_etcd() {
         let rules = ListRules::default();
         assert_eq!(
-            rules.classify("events", &Query::parse("/api/v1/events?resourceVersion=0")),
+            rules.classify("events", "/api/v1/events?resourceVersion=0"),
             ListClass::Etcd
         );
         assert_eq!(
-            rules.classify(
-                "pods",
-                &Query::parse("/api/v1/pods?resourceVersionMatch=Bogus")
-            ),
+            rules.classify("pods", "/api/v1/pods?resourceVersionMatch=Bogus"),
             ListClass::Etcd
         );
     }

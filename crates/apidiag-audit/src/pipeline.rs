@@ -7,7 +7,7 @@
 //! Line shapes are cut at the last newline of a block; whole-document shapes
 //! are cut into records by [`documents`](crate::documents).
 
-use std::io::{self, BufRead, Read};
+use std::io::{self, BufRead};
 
 use crossbeam_channel::{Receiver, Sender};
 
@@ -26,6 +26,13 @@ use crate::time::{Micros, Resolved};
 pub(crate) const CHUNK: usize = 1 << 20;
 /// A line longer than this is counted as malformed and skipped.
 const MAX_LINE: usize = 64 << 20;
+
+/// The reader's two channels: chunks out, emptied buffers back (so a buffer
+/// is allocated and zeroed once, not once per chunk).
+pub(crate) struct Channels<'c> {
+    pub tx: &'c Sender<Chunk>,
+    pub recycled: &'c Receiver<Vec<u8>>,
+}
 
 pub(crate) struct Chunk {
     pub file: usize,
@@ -63,19 +70,28 @@ pub(crate) fn run(sources: &[Source], options: &Options, mode: Mode) -> Result<P
         capacity: options.capacity,
     };
     let (tx, rx) = crossbeam_channel::bounded::<Chunk>(threads * 2);
+    let (give_back, recycled) = crossbeam_channel::bounded::<Vec<u8>>(threads * 2 + 2);
     std::thread::scope(|scope| {
         let reader = std::thread::Builder::new()
             .name("audit-reader".into())
-            .spawn_scoped(scope, move || read_all(sources, &tx))
+            .spawn_scoped(scope, move || {
+                read_all(
+                    sources,
+                    &Channels {
+                        tx: &tx,
+                        recycled: &recycled,
+                    },
+                )
+            })
             .map_err(AuditError::Thread)?;
         let mut workers = Vec::with_capacity(threads);
         for i in 0..threads {
-            let rx = rx.clone();
+            let (rx, give_back) = (rx.clone(), give_back.clone());
             let (settings, filter) = (&settings, &options.filter);
             let worker = std::thread::Builder::new()
                 .name(format!("audit-parser-{i}"))
                 .spawn_scoped(scope, move || {
-                    parse_all(&rx, sources.len(), settings, filter, mode)
+                    parse_all(&rx, &give_back, sources.len(), settings, filter, mode)
                 })
                 .map_err(AuditError::Thread)?;
             workers.push(worker);
@@ -114,15 +130,15 @@ pub(crate) fn run(sources: &[Source], options: &Options, mode: Mode) -> Result<P
 
 // ---------- reader ----------
 
-fn read_all(sources: &[Source], tx: &Sender<Chunk>) -> Vec<FileSummary> {
+fn read_all(sources: &[Source], channels: &Channels<'_>) -> Vec<FileSummary> {
     sources
         .iter()
         .enumerate()
-        .map(|(i, s)| read_one(i, s, tx))
+        .map(|(i, s)| read_one(i, s, channels))
         .collect()
 }
 
-fn read_one(file: usize, source: &Source, tx: &Sender<Chunk>) -> FileSummary {
+fn read_one(file: usize, source: &Source, channels: &Channels<'_>) -> FileSummary {
     let mut summary = FileSummary {
         name: source.name(),
         ..FileSummary::default()
@@ -157,11 +173,17 @@ fn read_one(file: usize, source: &Source, tx: &Sender<Chunk>) -> FileSummary {
     summary.shape = Some(shape);
     summary.numbered_by_line = matches!(shape, Shape::KubeApiserver | Shape::StorageBlob);
     let result = match shape {
-        Shape::KubeApiserver => lines(&mut reader, file, Framing::Kube, tx, &mut summary),
-        Shape::StorageBlob => lines(&mut reader, file, Framing::ResourceLog, tx, &mut summary),
-        Shape::EventHub => documents::event_hub(reader, file, tx),
-        Shape::AzQuery => documents::az_rows(reader, file, tx),
-        Shape::Csv => documents::csv_rows(reader, file, tx, &mut summary),
+        Shape::KubeApiserver => lines(&mut reader, file, Framing::Kube, channels, &mut summary),
+        Shape::StorageBlob => lines(
+            &mut reader,
+            file,
+            Framing::ResourceLog,
+            channels,
+            &mut summary,
+        ),
+        Shape::EventHub => documents::event_hub(reader, file, channels.tx),
+        Shape::AzQuery => documents::az_rows(reader, file, channels.tx),
+        Shape::Csv => documents::csv_rows(reader, file, channels.tx, &mut summary),
     };
     match result {
         Ok(()) => {}
@@ -201,41 +223,48 @@ fn lines(
     reader: &mut dyn BufRead,
     file: usize,
     framing: Framing,
-    tx: &Sender<Chunk>,
+    channels: &Channels<'_>,
     summary: &mut FileSummary,
 ) -> Result<(), Failure> {
     let mut line = 1u64;
     let mut carry: Vec<u8> = Vec::new();
     let mut skipping = false;
     loop {
-        let mut data = Vec::with_capacity(CHUNK + carry.len());
-        data.append(&mut carry);
+        // A chunk, or twice what is carried: a line longer than a chunk grows the
+        // buffer geometrically instead of being copied over and over.
+        let target = CHUNK.max(carry.len() * 2);
+        let mut data = channels.recycled.try_recv().unwrap_or_default();
+        if data.len() < target {
+            data.resize(target, 0);
+        }
+        data[..carry.len()].copy_from_slice(&carry);
+        let mut filled = carry.len();
+        carry.clear();
         let mut eof = false;
-        while data.len() < CHUNK {
-            let start = data.len();
-            // read_to_end fills spare capacity without zeroing it first.
-            let want = (CHUNK - start) as u64;
-            match reader.take(want).read_to_end(&mut data) {
+        while filled < target {
+            match reader.read(&mut data[filled..target]) {
                 Ok(0) => {
                     eof = true;
                     break;
                 }
-                Ok(_) => {}
+                Ok(n) => filled += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    send_lines(data, file, framing, line, tx, skipping)?;
+                    data.truncate(filled);
+                    send_lines(data, file, framing, line, channels.tx, skipping)?;
                     return Err(e.into());
                 }
             }
         }
+        data.truncate(filled);
         if eof {
-            return send_lines(data, file, framing, line, tx, skipping).map(|_| ());
+            return send_lines(data, file, framing, line, channels.tx, skipping).map(|_| ());
         }
         match memchr::memrchr(b'\n', &data) {
             Some(end) => {
                 carry.extend_from_slice(&data[end + 1..]);
                 data.truncate(end + 1);
-                line = send_lines(data, file, framing, line, tx, skipping)?;
+                line = send_lines(data, file, framing, line, channels.tx, skipping)?;
                 skipping = false;
             }
             None if data.len() >= MAX_LINE || skipping => {
@@ -282,6 +311,41 @@ fn send_lines(
 
 // ---------- parsers ----------
 
+/// Half of an AKS log is `RequestReceived`, never counted: such lines are
+/// skipped unparsed. Only the first `"stage":"` of a line is looked at, which
+/// is the event's own (Go writes `stage` before `requestObject`), so an
+/// object in the body with a `stage` field cannot make a line skipped.
+struct Prefilter {
+    plain: memchr::memmem::Finder<'static>,
+    escaped: memchr::memmem::Finder<'static>,
+}
+
+impl Prefilter {
+    fn new() -> Self {
+        Self {
+            plain: memchr::memmem::Finder::new(br#""stage":""#),
+            escaped: memchr::memmem::Finder::new(br#"\"stage\":\""#),
+        }
+    }
+
+    fn request_received(&self, framing: Framing, line: &[u8]) -> bool {
+        let first = |finder: &memchr::memmem::Finder<'_>, value: &[u8]| {
+            finder
+                .find(line)
+                .is_some_and(|at| line[at + finder.needle().len()..].starts_with(value))
+        };
+        match framing {
+            Framing::Kube => first(&self.plain, b"RequestReceived\""),
+            // The event as an escaped string in `properties.log`, or as an object.
+            Framing::ResourceLog => {
+                first(&self.escaped, br#"RequestReceived\""#)
+                    || first(&self.plain, b"RequestReceived\"")
+            }
+            Framing::TableRow => false,
+        }
+    }
+}
+
 struct Partial {
     files: Vec<FileSummary>,
     newest: Option<Micros>,
@@ -290,6 +354,7 @@ struct Partial {
 
 fn parse_all(
     rx: &Receiver<Chunk>,
+    give_back: &Sender<Vec<u8>>,
     files: usize,
     s: &Settings,
     filter: &Filter,
@@ -300,7 +365,7 @@ fn parse_all(
         newest: None,
         sets: Default::default(),
     };
-    let received_stage = memchr::memmem::Finder::new(br#""stage":"RequestReceived""#);
+    let prefilter = Prefilter::new();
     for chunk in rx {
         let mut start = 0;
         let data = &chunk.data;
@@ -313,8 +378,7 @@ fn parse_all(
             }
             let summary = &mut p.files[chunk.file];
             summary.records += 1;
-            // Half of an AKS log is RequestReceived, never counted: skip it unparsed.
-            if chunk.framing == Framing::Kube && received_stage.find(line).is_some() {
+            if prefilter.request_received(chunk.framing, line) {
                 summary.other_stages += 1;
                 continue;
             }
@@ -374,6 +438,34 @@ fn parse_all(
                     .add(&r, open, s);
             });
         }
+        // A full pool means the reader has enough; this buffer is then freed.
+        let _ = give_back.try_send(chunk.data);
     }
     p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefilter_looks_at_the_events_own_stage_only() {
+        let p = Prefilter::new();
+        let received = br#"{"kind":"Event","stage":"RequestReceived","requestURI":"/x"}"#;
+        let nested = br#"{"kind":"Event","stage":"ResponseComplete","requestObject":{"stage":"RequestReceived"}}"#;
+        assert!(p.request_received(Framing::Kube, received));
+        assert!(!p.request_received(Framing::Kube, nested));
+        let escaped = serde_json::json!({"properties": {"log": String::from_utf8_lossy(received)}})
+            .to_string();
+        let escaped_nested =
+            serde_json::json!({"properties": {"log": String::from_utf8_lossy(nested)}}).to_string();
+        assert!(p.request_received(Framing::ResourceLog, escaped.as_bytes()));
+        assert!(!p.request_received(Framing::ResourceLog, escaped_nested.as_bytes()));
+        let object = format!(
+            r#"{{"properties":{{"log":{}}}}}"#,
+            String::from_utf8_lossy(received)
+        );
+        assert!(p.request_received(Framing::ResourceLog, object.as_bytes()));
+        assert!(!p.request_received(Framing::TableRow, received));
+    }
 }

@@ -37,6 +37,29 @@ fn malformed_lines_are_counted_and_named_and_the_rest_still_counts() {
 }
 
 #[test]
+fn an_event_longer_than_a_chunk_is_read_whole() {
+    // RequestResponse-level events carry whole objects: several MiB on one line.
+    // Regression: the line reader once looped forever on a line longer than a chunk.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut events = fixture_events();
+    let big = "x".repeat(3 << 20);
+    events[5]["requestObject"] = serde_json::json!({ "data": big });
+    let text: String = events.iter().map(|e| format!("{e}\n")).collect();
+    assert!(text.lines().nth(5).is_some_and(|l| l.len() > 3 << 20));
+    for path in [
+        write(dir.path(), "big.log", &text),
+        write_gz(dir.path(), "big.log.gz", &text),
+    ] {
+        let report = run(&[path]);
+        assert_eq!(report.files[0].malformed, 0);
+        assert_eq!(
+            fingerprint(&report),
+            fingerprint(&run(&[write(dir.path(), "plain.log", &fixture_text())]))
+        );
+    }
+}
+
+#[test]
 fn a_truncated_gzip_is_reported_and_what_came_before_counts() {
     let dir = tempfile::tempdir().expect("tempdir");
     let whole = write_gz(dir.path(), "whole.log.gz", &fixture_text());
@@ -247,4 +270,53 @@ proptest! {
         let report = run(&[path]);
         prop_assert!(report.total_requests() <= 20 * 2);
     }
+}
+
+#[test]
+fn unbounded_keys_stay_bounded_and_say_so() {
+    // 20,000 GETs of distinct objects (a kubelet-like client) and one object read 500 times.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let template = fixture_events()
+        .into_iter()
+        .find(|e| e["verb"] == "get" && e["objectRef"]["name"].is_string())
+        .expect("a GET");
+    let mut text = String::new();
+    for i in 0..20_500u32 {
+        let mut e = template.clone();
+        let name = if i < 20_000 {
+            format!("object-{i}")
+        } else {
+            "hot".to_owned()
+        };
+        e["objectRef"]["name"] = name.into();
+        e["stage"] = "ResponseComplete".into();
+        text += &format!("{e}\n");
+    }
+    let small = apidiag_audit::Capacity {
+        patterns: 64,
+        ..Default::default()
+    };
+    let options = Options {
+        capacity: small,
+        thresholds: apidiag_audit::Thresholds {
+            get_min_calls: 100,
+            get_per_second: 0.0,
+            ..Default::default()
+        },
+        ..Options::default()
+    };
+    let report = run_with(&[write(dir.path(), "gets.log", &text)], &options);
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| matches!(n, Note::Approximate(floor) if *floor >= 1)),
+        "{:?}",
+        report.notes
+    );
+    // The agent table is still exact, and the heavy hitter is found with its exact count.
+    assert_eq!(report.top_agents(1)[0].requests, 20_500);
+    let polls = report.call_patterns();
+    assert_eq!(polls.len(), 1, "{polls:#?}");
+    assert_eq!((polls[0].target.as_str(), polls[0].calls), ("hot", 500));
 }

@@ -172,3 +172,42 @@ fn watches_fall_back_to_response_complete_when_the_policy_omits_response_started
         .count() as u64;
     assert_eq!(watches, ends + refused);
 }
+
+#[test]
+fn request_received_events_are_never_counted() {
+    // Like an AKS log: a RequestReceived event (latency 0) before every completion.
+    // Counting every stage, as the guide's queries do, would double the requests.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let expected = baseline(dir.path());
+    let mut doubled = Vec::new();
+    for e in fixture_events() {
+        if e["stage"] == "ResponseComplete"
+            || (e["stage"] == "ResponseStarted" && e["verb"] == "watch")
+        {
+            let mut received = e.clone();
+            received["stage"] = "RequestReceived".into();
+            received["stageTimestamp"] = e["requestReceivedTimestamp"].clone();
+            received
+                .as_object_mut()
+                .expect("object")
+                .remove("responseStatus");
+            doubled.push(received);
+        }
+        doubled.push(e);
+    }
+    let jsonl: String = doubled.iter().map(|e| format!("{e}\n")).collect();
+    let rows: Vec<_> = doubled.iter().map(aks_audit_row).collect();
+    for (name, text) in [
+        ("audit.log", jsonl),
+        ("PT1H.json", storage_blob(&doubled, false)),
+        ("aks.json", az_query(&rows)),
+    ] {
+        let report = run(&[write(dir.path(), name, &text)]);
+        assert_eq!(fingerprint(&report), expected, "{name}");
+        assert!(
+            report.files[0].other_stages > report.total_requests() / 2,
+            "{name}: {:?}",
+            report.files[0]
+        );
+    }
+}
