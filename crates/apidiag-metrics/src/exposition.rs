@@ -387,6 +387,21 @@ impl MetricFamilies {
             .reduce(|a, b| a + b)
     }
 
+    /// [`MetricFamilies::sum`] of one metric read straight from a `/metrics`
+    /// body: only that metric's lines are parsed, so a caller that samples one
+    /// gauge often (a paced fix watching APF queues) does not build the whole
+    /// set of families from a body of tens of MB each time.
+    pub fn sum_in(text: &str, name: &str) -> Option<f64> {
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|line| {
+                line.strip_prefix(name)
+                    .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
+            })
+            .collect();
+        MetricFamilies::parse(&lines.join("\n")).sum(name, &[])
+    }
+
     /// Like PromQL `sum by (label) (name)`: one entry per value of `label`
     /// (samples without it fall under `""`), sorted by that value.
     pub fn group_by(&self, name: &str, label: &str) -> Vec<(String, f64)> {
@@ -879,6 +894,13 @@ impl Histogram {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn sum_in_reads_one_metric_of_a_body() {
+        let body = "# TYPE q gauge\nq{priority_level=\"a b\"} 3\nq{priority_level=\"c\"} 4\nq_other 9\nqq 1\n";
+        assert_eq!(MetricFamilies::sum_in(body, "q"), Some(7.0));
+        assert_eq!(MetricFamilies::sum_in(body, "absent"), None);
+    }
     use super::*;
 
     fn parse(s: &str) -> MetricFamilies {

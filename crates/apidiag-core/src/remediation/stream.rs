@@ -574,8 +574,10 @@ pub(super) async fn run_paced(
         pacer.observe(latency, session.api.cost().throttled, Instant::now());
         if queues.due(Instant::now()) {
             let queued = match session.api.get_text("/metrics").await {
-                Ok(text) => apidiag_metrics::MetricFamilies::parse(&text)
-                    .sum(apidiag_metrics::names::APF_CURRENT_INQUEUE_REQUESTS, &[]),
+                Ok(text) => apidiag_metrics::MetricFamilies::sum_in(
+                    &text,
+                    apidiag_metrics::names::APF_CURRENT_INQUEUE_REQUESTS,
+                ),
                 Err(_) => None,
             };
             if queues.observe(queued, Instant::now()) {
