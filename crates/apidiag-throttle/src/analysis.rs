@@ -65,6 +65,8 @@ pub struct VersionSource {
     pub version: ServerVersion,
     /// `--server-version`, the live server's `/version`, or why neither.
     pub from: String,
+    /// Neither said it: the newest rules known were assumed.
+    pub assumed: bool,
 }
 
 /// The live server, when one was reached.
@@ -85,6 +87,7 @@ async fn server_version(
             "{why}; the rules of {}, the newest known, were used (give --server-version)",
             ServerVersion::NEWEST_KNOWN
         ),
+        assumed: true,
     };
     let no_server = || Live {
         ctx: None,
@@ -95,6 +98,7 @@ async fn server_version(
         let source = VersionSource {
             version,
             from: "--server-version".into(),
+            assumed: false,
         };
         return (source, no_server());
     }
@@ -109,6 +113,7 @@ async fn server_version(
                 Some(version) => VersionSource {
                     version,
                     from: format!("the API server's /version ({})", ctx.server.url),
+                    assumed: false,
                 },
                 None => offline("the API server did not give a readable /version".into()),
             };
@@ -124,7 +129,9 @@ async fn server_version(
             no_server(),
         ),
         Err(OpenError::Api { api, server, error }) => {
-            let source = offline(format!("the API server did not answer /version ({error})"));
+            let why = error.to_string();
+            let why = why.lines().next().unwrap_or_default();
+            let source = offline(format!("the API server did not answer /version ({why})"));
             let live = Live {
                 ctx: None,
                 server,

@@ -56,7 +56,7 @@ pub fn finding(audit: &AuditReport, args: &Args, version: &VersionSource) -> Fin
     let empty = audit.total_requests() == 0;
     let severity = if problems > 0 || empty {
         Severity::Warning
-    } else if malformed > 0 || !audit.notes.is_empty() {
+    } else if malformed > 0 || !audit.notes.is_empty() || version.assumed {
         Severity::Info
     } else {
         Severity::Ok
