@@ -12,7 +12,7 @@ use apidiag_audit::{AuditError, Filter, ListRules, Options, ServerVersion, Windo
 use apidiag_core::check::Context;
 use apidiag_core::cli::GlobalArgs;
 use apidiag_core::exit::Outcome;
-use apidiag_core::finding::{REPORT_SCHEMA, Report, ServerInfo};
+use apidiag_core::finding::{CheckReport, REPORT_SCHEMA, Report, ServerInfo};
 use apidiag_core::run::{OpenError, Printer, with_hint};
 
 use crate::{Args, NAME, findings};
@@ -208,14 +208,25 @@ async fn report(
         })?;
     }
     let cost = live.ctx.as_ref().map_or(live.cost, |ctx| ctx.api.cost());
-    let report = Report {
+    Ok((whole(live.server, cost, check), args.html.clone()))
+}
+
+/// The run's report around the check's: what `-o json` prints.
+pub fn whole(server: ServerInfo, cost: apidiag_core::api::Cost, check: CheckReport) -> Report {
+    debug_assert_eq!(check.check, NAME);
+    Report {
         schema: REPORT_SCHEMA.into(),
         apidiag_version: apidiag_core::VERSION.into(),
-        server: live.server,
+        server,
         checks: vec![check],
         cost,
         remediation: None,
-    };
-    debug_assert_eq!(report.checks[0].check, NAME);
-    Ok((report, args.html.clone()))
+    }
+}
+
+/// Prints a report made without the cluster and returns its outcome.
+pub fn print_offline(global: &GlobalArgs, check: CheckReport) -> Outcome {
+    let report = whole(ServerInfo::default(), Default::default(), check);
+    Printer::new(global).finish(&report);
+    report.outcome()
 }

@@ -149,14 +149,9 @@ pub async fn run(global: GlobalArgs, args: Args) -> Outcome {
         apidiag_core::run::write_stdout(&format!("{query}\n"));
         return Outcome::Healthy;
     }
+    // The note needs nothing from the cluster, so an SRE without one reads it too.
     if args.audit_log.is_empty() {
-        return apidiag_core::run::single(&global, NAME, async |_ctx, _printer| {
-            apidiag_core::run::CheckRun {
-                report: without_audit_log(),
-                remediation: None,
-            }
-        })
-        .await;
+        return analysis::print_offline(&global, without_audit_log());
     }
     analysis::run(&global, args).await
 }

@@ -58,3 +58,22 @@ fn a_log_that_does_not_exist_is_a_usage_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn without_a_log_or_a_cluster_it_says_how_to_get_a_log() {
+    let output = Command::new(BIN)
+        .env_remove("KUBECONFIG")
+        .env("HOME", "/nonexistent-home")
+        .args(["--color", "never"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    for expected in [
+        "throttle.audit-log-needed",
+        "kube-audit-admin",
+        "--audit-log-format=json",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?}:\n{text}");
+    }
+}
