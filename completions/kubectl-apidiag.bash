@@ -34,6 +34,9 @@ _kubectl__apidiag() {
             kubectl__apidiag,help)
                 cmd="kubectl__apidiag__subcmd__help"
                 ;;
+            kubectl__apidiag,throttle)
+                cmd="kubectl__apidiag__subcmd__throttle"
+                ;;
             kubectl__apidiag,undo)
                 cmd="kubectl__apidiag__subcmd__undo"
                 ;;
@@ -58,6 +61,9 @@ _kubectl__apidiag() {
             kubectl__apidiag__subcmd__help,help)
                 cmd="kubectl__apidiag__subcmd__help__subcmd__help"
                 ;;
+            kubectl__apidiag__subcmd__help,throttle)
+                cmd="kubectl__apidiag__subcmd__help__subcmd__throttle"
+                ;;
             kubectl__apidiag__subcmd__help,undo)
                 cmd="kubectl__apidiag__subcmd__help__subcmd__undo"
                 ;;
@@ -71,7 +77,7 @@ _kubectl__apidiag() {
 
     case "${cmd}" in
         kubectl__apidiag)
-            opts="-n -o -v -y -h -V --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --output --color --verbose --summary --qps --burst --max-requests --page-size --yes --dry-run --help --version etcd guard undo backups version completion __complete help"
+            opts="-n -o -v -y -h -V --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --output --color --verbose --summary --qps --burst --max-requests --page-size --yes --dry-run --help --version etcd guard throttle undo backups version completion __complete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -591,7 +597,7 @@ _kubectl__apidiag() {
             return 0
             ;;
         kubectl__subcmd__apidiag__subcmd__help)
-            opts="etcd guard undo backups version completion __complete help"
+            opts="etcd guard throttle undo backups version completion __complete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -688,6 +694,20 @@ _kubectl__apidiag() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kubectl__subcmd__apidiag__subcmd__help__subcmd__throttle)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kubectl__subcmd__apidiag__subcmd__help__subcmd__undo)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -709,6 +729,124 @@ _kubectl__apidiag() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__apidiag__subcmd__throttle)
+            opts="-n -o -v -y -h --audit-log --since --until --user-agent --audit-user --bin --server-version --top --html --kql --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --output --color --verbose --summary --qps --burst --max-requests --page-size --yes --dry-run --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --audit-log)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user-agent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audit-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --top)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --html)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kql)
+                    COMPREPLY=($(compgen -W "resource-specific azure-diagnostics" -- "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as-group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "human json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "human json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --qps)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --burst)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-requests)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --page-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -50,6 +50,7 @@ complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -s h -l he
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -s V -l version -d 'Print version'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "etcd" -d 'Find what fills etcd (size, objects per type, completed Jobs, failed Pods, Helm history, large objects) and clean it up safely'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "guard" -d 'Find the AKS managed API server guard, explain what it throttles, and remove or relax it safely'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "throttle" -d 'Find who loads the API server from an audit log: top user agents, latency, SLO breaches, expensive LISTs'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "undo" -d 'Restore a backup bundle written by a remediation (default: the newest one not yet restored in which something changed)'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "backups" -d 'List the backup bundles remediations have written'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "version" -d 'Print the version'
@@ -124,6 +125,40 @@ complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -s y -l yes -d 'Apply the chosen remediation without asking (a backup is still written first)'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -l dry-run -d 'Show the plan and dry-run it on the server, then stop without changing anything'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l audit-log -d 'Audit logs to read: files, folders, globs, `-` for standard input (repeat or give several)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l since -d 'Only requests received at or after this: RFC 3339, or a duration before the newest event (15m, 2h)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l until -d 'Only requests received at or before this: RFC 3339, or a duration before the newest event' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l user-agent -d 'Only user agents that start with this (`kubectl/` matches every kubectl)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l audit-user -d 'Only requests of this user, exactly (e.g. system:serviceaccount:ns:name)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l bin -d 'Width of the latency time bins' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l server-version -d 'The server\'s Kubernetes version, for where LISTs are served from (default: the live server\'s /version)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l top -d 'How many user agents the tables and the chart show' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l html -d 'Also write one self-contained HTML page (inline SVG chart and the tables, no network)' -r -F
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l kql -d 'Print the Log Analytics query that exports what this check reads, and exit' -r -f -a "resource-specific\t'Resource-specific tables (`AKSAudit`)'
+azure-diagnostics\t'The legacy `AzureDiagnostics` table (`log_s`)'"
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l kubeconfig -d 'Path to the kubeconfig file to use (default: $KUBECONFIG, merged, then ~/.kube/config)' -r -F
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -s n -l namespace -d 'Namespace for namespaced checks (default: the context\'s namespace)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l as-group -d 'Group to impersonate (repeat for several groups)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l request-timeout -d 'How long to wait for one API request before giving up: 30s, 1m, 0 for no limit' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -s o -l output -d 'Output format: human for people, json or yaml for scripts (schema: docs/report-schema.md)' -r -f -a "human\t''
+json\t''
+yaml\t''"
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l color -d 'When to use colour in human output (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l qps -d 'Requests per second, at most, averaged over a run' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l burst -d 'Requests that may be sent back to back before --qps applies' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l max-requests -d 'Requests one run may send in all; checks that would need more stop and say so' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l page-size -d 'Objects per page in LIST requests' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -s v -l verbose -d 'Human output: show `ok` findings in full, not as a count'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l summary -d 'Human output: print only the summary (one line per finding above ok) and the cost'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -s y -l yes -d 'Apply the chosen remediation without asking (a backup is still written first)'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l dry-run -d 'Show the plan and dry-run it on the server, then stop without changing anything'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l rate -d 'Objects per second at most while a cleanup is restored (the diagnosis keeps --qps); the pace adapts below it' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l ttl -d 'Restored Jobs whose ttlSecondsAfterFinished has passed (the TTL controller deletes them again at once): keep (as saved), drop (they stay), or a duration such as 24h (they stay that long)' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l kubeconfig -d 'Path to the kubeconfig file to use (default: $KUBECONFIG, merged, then ~/.kube/config)' -r -F
@@ -242,11 +277,12 @@ complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __comple
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __complete" -s y -l yes -d 'Apply the chosen remediation without asking (a backup is still written first)'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __complete" -l dry-run -d 'Show the plan and dry-run it on the server, then stop without changing anything'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __complete" -s h -l help -d 'Print help'
-complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard undo backups version completion __complete help" -f -a "etcd" -d 'Find what fills etcd (size, objects per type, completed Jobs, failed Pods, Helm history, large objects) and clean it up safely'
-complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard undo backups version completion __complete help" -f -a "guard" -d 'Find the AKS managed API server guard, explain what it throttles, and remove or relax it safely'
-complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard undo backups version completion __complete help" -f -a "undo" -d 'Restore a backup bundle written by a remediation (default: the newest one not yet restored in which something changed)'
-complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard undo backups version completion __complete help" -f -a "backups" -d 'List the backup bundles remediations have written'
-complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard undo backups version completion __complete help" -f -a "version" -d 'Print the version'
-complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard undo backups version completion __complete help" -f -a "completion" -d 'Print shell completions for kubectl-apidiag'
-complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard undo backups version completion __complete help" -f -a "__complete" -d 'Candidates for kubectl\'s plugin completion (see completions/kubectl_complete-apidiag)'
-complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard undo backups version completion __complete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle undo backups version completion __complete help" -f -a "etcd" -d 'Find what fills etcd (size, objects per type, completed Jobs, failed Pods, Helm history, large objects) and clean it up safely'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle undo backups version completion __complete help" -f -a "guard" -d 'Find the AKS managed API server guard, explain what it throttles, and remove or relax it safely'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle undo backups version completion __complete help" -f -a "throttle" -d 'Find who loads the API server from an audit log: top user agents, latency, SLO breaches, expensive LISTs'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle undo backups version completion __complete help" -f -a "undo" -d 'Restore a backup bundle written by a remediation (default: the newest one not yet restored in which something changed)'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle undo backups version completion __complete help" -f -a "backups" -d 'List the backup bundles remediations have written'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle undo backups version completion __complete help" -f -a "version" -d 'Print the version'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle undo backups version completion __complete help" -f -a "completion" -d 'Print shell completions for kubectl-apidiag'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle undo backups version completion __complete help" -f -a "__complete" -d 'Candidates for kubectl\'s plugin completion (see completions/kubectl_complete-apidiag)'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle undo backups version completion __complete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

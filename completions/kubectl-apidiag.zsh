@@ -129,6 +129,45 @@ delete\:"Delete both objects; only after the offending clients were fixed"))' \
 '--help[Print help (see more with '\''--help'\'')]' \
 && ret=0
 ;;
+(throttle)
+_arguments "${_arguments_options[@]}" : \
+'(--kql)*--audit-log=[Audit logs to read\: files, folders, globs, \`-\` for standard input (repeat or give several)]:PATH:_default' \
+'--since=[Only requests received at or after this\: RFC 3339, or a duration before the newest event (15m, 2h)]:TIME:_default' \
+'--until=[Only requests received at or before this\: RFC 3339, or a duration before the newest event]:TIME:_default' \
+'--user-agent=[Only user agents that start with this (\`kubectl/\` matches every kubectl)]:PREFIX:_default' \
+'--audit-user=[Only requests of this user, exactly (e.g. system\:serviceaccount\:ns\:name)]:NAME:_default' \
+'--bin=[Width of the latency time bins]:DURATION:_default' \
+'--server-version=[The server'\''s Kubernetes version, for where LISTs are served from (default\: the live server'\''s /version)]:VERSION:_default' \
+'--top=[How many user agents the tables and the chart show]:N:_default' \
+'--html=[Also write one self-contained HTML page (inline SVG chart and the tables, no network)]:FILE:_files' \
+'--kql=[Print the Log Analytics query that exports what this check reads, and exit]:MODE:((resource-specific\:"Resource-specific tables (\`AKSAudit\`)"
+azure-diagnostics\:"The legacy \`AzureDiagnostics\` table (\`log_s\`)"))' \
+'--kubeconfig=[Path to the kubeconfig file to use (default\: \$KUBECONFIG, merged, then ~/.kube/config)]:FILE:_files' \
+'--context=[The kubeconfig context to use]:NAME:_default' \
+'--cluster=[The kubeconfig cluster to use]:NAME:_default' \
+'--user=[The kubeconfig user to use]:NAME:_default' \
+'-n+[Namespace for namespaced checks (default\: the context'\''s namespace)]:NAME:_default' \
+'--namespace=[Namespace for namespaced checks (default\: the context'\''s namespace)]:NAME:_default' \
+'--as=[Username to impersonate for the operation]:USER:_default' \
+'*--as-group=[Group to impersonate (repeat for several groups)]:GROUP:_default' \
+'--request-timeout=[How long to wait for one API request before giving up\: 30s, 1m, 0 for no limit]:DURATION:_default' \
+'-o+[Output format\: human for people, json or yaml for scripts (schema\: docs/report-schema.md)]:OUTPUT:(human json yaml)' \
+'--output=[Output format\: human for people, json or yaml for scripts (schema\: docs/report-schema.md)]:OUTPUT:(human json yaml)' \
+'--color=[When to use colour in human output (NO_COLOR is honoured)]:COLOR:(auto always never)' \
+'--qps=[Requests per second, at most, averaged over a run]:N:_default' \
+'--burst=[Requests that may be sent back to back before --qps applies]:N:_default' \
+'--max-requests=[Requests one run may send in all; checks that would need more stop and say so]:N:_default' \
+'--page-size=[Objects per page in LIST requests]:N:_default' \
+'-v[Human output\: show \`ok\` findings in full, not as a count]' \
+'--verbose[Human output\: show \`ok\` findings in full, not as a count]' \
+'(-v --verbose)--summary[Human output\: print only the summary (one line per finding above ok) and the cost]' \
+'-y[Apply the chosen remediation without asking (a backup is still written first)]' \
+'--yes[Apply the chosen remediation without asking (a backup is still written first)]' \
+'(-y --yes)--dry-run[Show the plan and dry-run it on the server, then stop without changing anything]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+&& ret=0
+;;
 (undo)
 _arguments "${_arguments_options[@]}" : \
 '--rate=[Objects per second at most while a cleanup is restored (the diagnosis keeps --qps); the pace adapts below it]:N:_default' \
@@ -295,6 +334,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(throttle)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (undo)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -333,6 +376,7 @@ _kubectl-apidiag_commands() {
     local commands; commands=(
 'etcd:Find what fills etcd (size, objects per type, completed Jobs, failed Pods, Helm history, large objects) and clean it up safely' \
 'guard:Find the AKS managed API server guard, explain what it throttles, and remove or relax it safely' \
+'throttle:Find who loads the API server from an audit log\: top user agents, latency, SLO breaches, expensive LISTs' \
 'undo:Restore a backup bundle written by a remediation (default\: the newest one not yet restored in which something changed)' \
 'backups:List the backup bundles remediations have written' \
 'version:Print the version' \
@@ -372,6 +416,7 @@ _kubectl-apidiag__subcmd__help_commands() {
     local commands; commands=(
 'etcd:Find what fills etcd (size, objects per type, completed Jobs, failed Pods, Helm history, large objects) and clean it up safely' \
 'guard:Find the AKS managed API server guard, explain what it throttles, and remove or relax it safely' \
+'throttle:Find who loads the API server from an audit log\: top user agents, latency, SLO breaches, expensive LISTs' \
 'undo:Restore a backup bundle written by a remediation (default\: the newest one not yet restored in which something changed)' \
 'backups:List the backup bundles remediations have written' \
 'version:Print the version' \
@@ -411,6 +456,11 @@ _kubectl-apidiag__subcmd__help__subcmd__help_commands() {
     local commands; commands=()
     _describe -t commands 'kubectl-apidiag help help commands' commands "$@"
 }
+(( $+functions[_kubectl-apidiag__subcmd__help__subcmd__throttle_commands] )) ||
+_kubectl-apidiag__subcmd__help__subcmd__throttle_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-apidiag help throttle commands' commands "$@"
+}
 (( $+functions[_kubectl-apidiag__subcmd__help__subcmd__undo_commands] )) ||
 _kubectl-apidiag__subcmd__help__subcmd__undo_commands() {
     local commands; commands=()
@@ -420,6 +470,11 @@ _kubectl-apidiag__subcmd__help__subcmd__undo_commands() {
 _kubectl-apidiag__subcmd__help__subcmd__version_commands() {
     local commands; commands=()
     _describe -t commands 'kubectl-apidiag help version commands' commands "$@"
+}
+(( $+functions[_kubectl-apidiag__subcmd__throttle_commands] )) ||
+_kubectl-apidiag__subcmd__throttle_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-apidiag throttle commands' commands "$@"
 }
 (( $+functions[_kubectl-apidiag__subcmd__undo_commands] )) ||
 _kubectl-apidiag__subcmd__undo_commands() {

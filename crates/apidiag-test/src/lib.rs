@@ -14,6 +14,7 @@ pub mod scripted;
 
 use std::path::{Path, PathBuf};
 
+pub use apidiag_lab::scenario::{FLOODER_NAME, FLOODER_USER_AGENT};
 pub use apidiag_lab::{JobsMode, Lab, LabOptions, Scenario, ScenarioSize, k8s_version};
 
 /// kubectl, found on PATH as a user's shell would find it (not a fixed path): the

@@ -18,11 +18,15 @@ use apidiag_core::exit::Outcome;
 use apidiag_core::run::write_stdout;
 
 /// Every check built into this version, in report order.
-pub const CHECKS: &[CheckSpec] = &[apidiag_etcd::SPEC, apidiag_guard::SPEC];
+pub const CHECKS: &[CheckSpec] = &[
+    apidiag_etcd::SPEC,
+    apidiag_guard::SPEC,
+    apidiag_throttle::SPEC,
+];
 
 /// The checks of the suite that this build does not have yet, so that
-/// `kubectl apidiag throttle` says so instead of "unknown command".
-pub const PLANNED: &[&str] = &["webhooks", "throttle", "connectivity"];
+/// `kubectl apidiag webhooks` says so instead of "unknown command".
+pub const PLANNED: &[&str] = &["webhooks", "connectivity"];
 
 #[derive(Debug, Parser)]
 #[command(
@@ -49,6 +53,7 @@ pub enum Command {
     // No doc comments: the help of a check is its Args' own, the same in its binary.
     Etcd(apidiag_etcd::Args),
     Guard(apidiag_guard::Args),
+    Throttle(apidiag_throttle::Args),
     /// Restore a backup bundle written by a remediation (default: the newest one not yet restored in which something changed)
     Undo {
         /// Bundle name (from `kubectl apidiag backups`) or path
@@ -88,7 +93,7 @@ pub enum Command {
 fn after_help() -> String {
     let mut text = String::from("Not in this build yet: ");
     text.push_str(&PLANNED.join(", "));
-    text.push_str("\n\nExamples:\n  kubectl apidiag\n  kubectl apidiag --summary\n  kubectl apidiag guard -o json\n  kubectl apidiag etcd --fix completed-jobs --dry-run\n  kubectl apidiag backups\n  kubectl apidiag undo\n\n");
+    text.push_str("\n\nExamples:\n  kubectl apidiag\n  kubectl apidiag --summary\n  kubectl apidiag guard -o json\n  kubectl apidiag throttle --audit-log ./audit.log\n  kubectl apidiag etcd --fix completed-jobs --dry-run\n  kubectl apidiag backups\n  kubectl apidiag undo\n\n");
     text.push_str(&Outcome::help_table());
     text
 }
@@ -100,6 +105,7 @@ pub async fn run(args: Args) -> Outcome {
         None => apidiag_core::run::all(&global, CHECKS).await,
         Some(Command::Etcd(args)) => apidiag_etcd::run(global, args).await,
         Some(Command::Guard(args)) => apidiag_guard::run(global, args).await,
+        Some(Command::Throttle(args)) => apidiag_throttle::run(global, args).await,
         Some(Command::Undo {
             bundle,
             rate,
@@ -233,6 +239,10 @@ mod tests {
             (
                 "guard",
                 apidiag_core::run::check_command::<apidiag_guard::Args>("guard"),
+            ),
+            (
+                "throttle",
+                apidiag_core::run::check_command::<apidiag_throttle::Args>("throttle"),
             ),
         ] {
             own.build();

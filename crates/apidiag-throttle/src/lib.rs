@@ -1,0 +1,238 @@
+//! `kubectl apidiag throttle`: who loads the API server, from an audit log.
+//!
+//! Guide: "Troubleshoot API server and etcd problems in AKS", Cause 5 / Solution 5
+//! (an offending client makes excessive LIST or PUT calls) and its troubleshooting
+//! checklist: the top user agents and the users behind them, their latency over
+//! time in 5-minute bins, the P99 of their calls by verb and resource against the
+//! upstream SLOs, and the resource-intensive LISTs the AKS portal's detector shows.
+//! The guide does this with Kusto queries in Log Analytics; here the kube-free
+//! engine `apidiag-audit` reads whatever export the user has, on a laptop.
+//!
+//! The audit analysis needs no cluster: an SRE with only an exported log gets the
+//! whole report. The live server is asked for one thing, its `/version` (which
+//! rules decide whether a LIST is served from the watch cache or from etcd), and
+//! only when `--server-version` is not given; when it cannot be reached the newest
+//! rules known are used and the report says so.
+//!
+//! [`run`] is the entry point (the suite's subcommand and the
+//! `kubectl-apidiag-throttle` binary); [`SPEC`] is what `kubectl apidiag` runs (a
+//! read-only note until live analysis, the next issue, lands); [`analysis`] runs
+//! the engine, [`findings`] turns its tables into findings, [`input`] reports what
+//! was read, [`chart`] and [`html`] draw the latency over time.
+
+pub mod agents;
+pub mod analysis;
+pub mod chart;
+pub mod findings;
+pub mod html;
+pub mod input;
+pub mod lists;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use futures::FutureExt;
+
+use apidiag_audit::{KqlMode, ServerVersion, TimeBound};
+use apidiag_core::check::CheckSpec;
+use apidiag_core::cli::GlobalArgs;
+use apidiag_core::exit::Outcome;
+use apidiag_core::finding::{CheckReport, Evidence, Finding, Severity, Source};
+
+pub use analysis::ThrottleError;
+
+/// The check's name, as in `kubectl apidiag throttle`.
+pub const NAME: &str = "throttle";
+
+/// What `kubectl apidiag` runs of this check: the note on how to get an audit log
+/// (live analysis from `/metrics` is the next issue).
+pub const SPEC: CheckSpec = CheckSpec {
+    name: NAME,
+    about: "who loads the API server: top user agents, latency, SLO breaches and expensive LISTs, from an audit log",
+    diagnose: |_ctx| async move { without_audit_log() }.boxed(),
+};
+
+/// `--kql`: which Log Analytics layout the diagnostic setting writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KqlArg {
+    /// Resource-specific tables (`AKSAudit`)
+    ResourceSpecific,
+    /// The legacy `AzureDiagnostics` table (`log_s`)
+    AzureDiagnostics,
+}
+
+impl From<KqlArg> for KqlMode {
+    fn from(arg: KqlArg) -> Self {
+        match arg {
+            KqlArg::ResourceSpecific => KqlMode::ResourceSpecific,
+            KqlArg::AzureDiagnostics => KqlMode::AzureDiagnostics,
+        }
+    }
+}
+
+/// `kubectl apidiag throttle`: the check's own flags (the shared ones come from
+/// [`GlobalArgs`]). The user filter is `--audit-user` because `--user` is already
+/// kubectl's kubeconfig user; the namespace filter is the shared `-n/--namespace`.
+#[derive(Debug, Clone, clap::Args)]
+#[command(
+    about = "Find who loads the API server from an audit log: top user agents, latency, SLO breaches, expensive LISTs",
+    long_about = "Find who loads the API server from an audit log: the top user agents and the users or \
+service accounts behind them (what a FlowSchema can match), their latency in time bins, the P99 of their \
+calls by verb and resource against the upstream SLOs, resource-intensive LISTs (watch cache or etcd), and \
+call patterns (LIST polling, watch churn, GET polling, write storms).\n\n\
+--audit-log reads any export: kube-apiserver JSON lines, AKS storage-account blobs, Event Hub captures, \
+`az monitor log-analytics query` output, CSV; gzip, folders and globs; `-` for standard input. \
+Each request is counted once (ResponseComplete; watches on ResponseStarted). No cluster is needed; \
+the live server is asked only for its version, unless --server-version gives it. -n/--namespace keeps \
+only requests in that namespace.\n\n\
+Without --audit-log the check says how to get one (live analysis is the next step of apidiag). \
+--kql prints the Log Analytics query that exports what this check reads.\n\n\
+Guide: Troubleshoot API server and etcd problems in AKS, Cause 5 and Solution 5, and its checklist.",
+    after_help = after_help()
+)]
+pub struct Args {
+    /// Audit logs to read: files, folders, globs, `-` for standard input (repeat or give several)
+    #[arg(long, value_name = "PATH", num_args = 1.., action = clap::ArgAction::Append, conflicts_with = "kql")]
+    pub audit_log: Vec<String>,
+    /// Only requests received at or after this: RFC 3339, or a duration before the newest event (15m, 2h)
+    #[arg(long, value_name = "TIME", value_parser = apidiag_audit::parse_time_bound)]
+    pub since: Option<TimeBound>,
+    /// Only requests received at or before this: RFC 3339, or a duration before the newest event
+    #[arg(long, value_name = "TIME", value_parser = apidiag_audit::parse_time_bound, requires = "audit_log")]
+    pub until: Option<TimeBound>,
+    /// Only user agents that start with this (`kubectl/` matches every kubectl)
+    #[arg(long, value_name = "PREFIX", requires = "audit_log")]
+    pub user_agent: Option<String>,
+    /// Only requests of this user, exactly (e.g. system:serviceaccount:ns:name)
+    #[arg(long, value_name = "NAME", requires = "audit_log")]
+    pub audit_user: Option<String>,
+    /// Width of the latency time bins
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = apidiag_audit::parse_duration)]
+    pub bin: Duration,
+    /// The server's Kubernetes version, for where LISTs are served from (default: the live server's /version)
+    #[arg(long, value_name = "VERSION", value_parser = ServerVersion::parse, requires = "audit_log")]
+    pub server_version: Option<ServerVersion>,
+    /// How many user agents the tables and the chart show
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..))]
+    pub top: u16,
+    /// Also write one self-contained HTML page (inline SVG chart and the tables, no network)
+    #[arg(long, value_name = "FILE", requires = "audit_log")]
+    pub html: Option<PathBuf>,
+    /// Print the Log Analytics query that exports what this check reads, and exit
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub kql: Option<KqlArg>,
+}
+
+fn after_help() -> String {
+    format!(
+        "Examples:\n  kubectl apidiag throttle --audit-log ./PT1H.json\n  kubectl apidiag throttle --audit-log /var/log/kubernetes/audit/ --since 30m\n  kubectl apidiag throttle --audit-log 'exports/*.json.gz' --user-agent kubectl/ --html report.html\n  kubectl apidiag throttle --kql resource-specific --since 2h\n\n{}",
+        Outcome::help_table()
+    )
+}
+
+/// The guide section every finding of this check implements.
+pub(crate) fn source(step: &str) -> Source {
+    Source::apiserver_etcd(&format!(
+        "Cause 5: an offending client makes excessive LIST or PUT calls; Solution 5 and the troubleshooting checklist ({step})"
+    ))
+}
+
+/// `kubectl apidiag throttle`: print a query (`--kql`), analyze an audit log, or
+/// say how to get one.
+pub async fn run(global: GlobalArgs, args: Args) -> Outcome {
+    if let Some(mode) = args.kql {
+        let lookback = match args.since {
+            Some(TimeBound::BeforeNewest(d)) => d,
+            _ => Duration::from_secs(3600),
+        };
+        let query = apidiag_audit::kql_since(mode.into(), lookback);
+        apidiag_core::run::write_stdout(&format!("{query}\n"));
+        return Outcome::Healthy;
+    }
+    // The note needs nothing from the cluster, so an SRE without one reads it too.
+    if args.audit_log.is_empty() {
+        return analysis::print_offline(&global, without_audit_log());
+    }
+    analysis::run(&global, args).await
+}
+
+/// The report without an audit log: where to get one. Info, not a gap: nothing
+/// on the cluster was left unread.
+pub fn without_audit_log() -> CheckReport {
+    let mut report = CheckReport::new(NAME);
+    report.push(
+        Finding::new(
+            "throttle.audit-log-needed",
+            Severity::Info,
+            "Who loads the API server is read from an audit log: give one with --audit-log",
+        )
+        .detail(
+            "No API server metric names a client, so the top user agents, their latency and their \
+             expensive LISTs come from the audit log. Analysis from live metrics is the next step of \
+             apidiag; until then, export an audit log and give it to --audit-log.",
+        )
+        .evidence(Evidence::new(
+            "AKS",
+            "diagnostic settings of the cluster: categories kube-audit (every verb; needed for LISTs) \
+             and kube-audit-admin (writes only), to a storage account (PT1H.json blobs) or to Log \
+             Analytics (export with the query of --kql)",
+        ))
+        .evidence(Evidence::new(
+            "other clusters",
+            "kube-apiserver --audit-policy-file with --audit-log-path and --audit-log-format=json",
+        ))
+        .source(source("collect the audit log"))
+        .next("kubectl apidiag throttle --kql resource-specific")
+        .next("kubectl apidiag throttle --audit-log PATH"),
+    );
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        apidiag_core::run::check_command::<Args>(NAME).debug_assert();
+    }
+
+    #[test]
+    fn several_logs_after_one_flag_or_repeated() {
+        use clap::FromArgMatches;
+        let parse = |argv: &[&str]| {
+            let matches = apidiag_core::run::check_command::<Args>(NAME)
+                .try_get_matches_from(argv)
+                .unwrap_or_else(|e| panic!("{e}"));
+            Args::from_arg_matches(&matches).unwrap_or_else(|e| panic!("{e}"))
+        };
+        let args = parse(&[
+            "x",
+            "--audit-log",
+            "a",
+            "b",
+            "--audit-log",
+            "c",
+            "--top",
+            "3",
+        ]);
+        assert_eq!(args.audit_log, ["a", "b", "c"]);
+        assert_eq!(args.top, 3);
+        assert_eq!(args.bin, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn without_a_log_the_note_says_how_to_get_one() {
+        let report = without_audit_log();
+        let text = format!("{:?}", report.findings);
+        for needle in [
+            "kube-audit",
+            "kube-audit-admin",
+            "--audit-log-format=json",
+            "--kql",
+        ] {
+            assert!(text.contains(needle), "{needle}: {text}");
+        }
+        assert_eq!(report.worst(), Severity::Info);
+    }
+}

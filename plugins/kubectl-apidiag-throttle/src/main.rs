@@ -1,0 +1,6 @@
+//! `kubectl-apidiag-throttle`: `kubectl apidiag throttle` for a direct install
+//! (kubectl runs it when it is on PATH); the same code as the suite's subcommand.
+
+fn main() -> std::process::ExitCode {
+    apidiag_core::run::check_main("throttle", apidiag_throttle::run)
+}
