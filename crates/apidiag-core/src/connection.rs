@@ -7,7 +7,7 @@
 //! kube-rs. kube-rs' own retry layer is switched off because [`crate::api`] retries
 //! itself: it has to count every request it sends and honour `Retry-After`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 
@@ -177,12 +177,7 @@ pub fn merge_kubeconfigs(
 /// The kubeconfig kubectl would use, or `None` when there is none (in-cluster).
 fn load_kubeconfig(args: &ConnectionArgs) -> Result<Option<Kubeconfig>, ConnectError> {
     if let Some(path) = &args.kubeconfig {
-        return Kubeconfig::read_from(path).map(Some).map_err(|source| {
-            ConnectError::ReadKubeconfig {
-                path: path.display().to_string(),
-                source,
-            }
-        });
+        return read_kubeconfig(path).map(Some);
     }
     if let Some(paths) = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
         // kubectl skips entries that do not exist; a KUBECONFIG naming only missing
@@ -190,31 +185,50 @@ fn load_kubeconfig(args: &ConnectionArgs) -> Result<Option<Kubeconfig>, ConnectE
         // before any is merged.
         let configs = std::env::split_paths(&paths)
             .filter(|p| p.exists())
-            .map(|path| {
-                let config = Kubeconfig::read_from(&path);
-                let path = path.display().to_string();
-                match config {
-                    Ok(config) => Ok((path, config)),
-                    Err(source) => Err(ConnectError::ReadKubeconfig { path, source }),
-                }
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|path| Ok((path.display().to_string(), read_kubeconfig(&path)?)))
+            .collect::<Result<Vec<_>, ConnectError>>()?;
         if let Some(merged) = merge_kubeconfigs(configs)? {
             return Ok(Some(merged));
         }
     }
-    let default = home_kubeconfig();
-    match default {
-        Some(path) if path.exists() => {
-            Kubeconfig::read_from(&path)
-                .map(Some)
-                .map_err(|source| ConnectError::ReadKubeconfig {
-                    path: path.display().to_string(),
-                    source,
-                })
-        }
+    match home_kubeconfig() {
+        Some(path) if path.exists() => read_kubeconfig(&path).map(Some),
         _ => Ok(None),
     }
+}
+
+/// [`Kubeconfig::read_from`] less a panic: kube-client 5.0 indexes past the end
+/// of a file that starts with a UTF-16 byte-order mark and has an odd number of
+/// bytes. No such file is UTF-16, so it gets the error kube gives for invalid
+/// UTF-16 instead. Only a regular file is looked at first: peeking into a pipe
+/// (`--kubeconfig <(…)`) would take the bytes kube is about to read.
+fn read_kubeconfig(path: &Path) -> Result<Kubeconfig, ConnectError> {
+    let error = |source| ConnectError::ReadKubeconfig {
+        path: path.display().to_string(),
+        source,
+    };
+    if is_torn_utf16(path) {
+        let invalid = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "Invalid UTF-16: an odd number of bytes",
+        );
+        return Err(error(KubeconfigError::ReadConfig(invalid, path.into())));
+    }
+    Kubeconfig::read_from(path).map_err(error)
+}
+
+/// Whether `path` is a regular file with a UTF-16 byte-order mark and an odd
+/// length. Any error is left for [`Kubeconfig::read_from`] to report.
+fn is_torn_utf16(path: &Path) -> bool {
+    use std::io::Read;
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut bom = [0u8; 2];
+    file.metadata()
+        .is_ok_and(|meta| meta.is_file() && meta.len() % 2 == 1)
+        && file.read_exact(&mut bom).is_ok()
+        && matches!(bom, [0xFF, 0xFE] | [0xFE, 0xFF])
 }
 
 fn home_kubeconfig() -> Option<PathBuf> {
@@ -296,6 +310,39 @@ current-context: admin@prod
         // The second file's `admin` is dropped, not merged field by field.
         assert_eq!(merged.auth_infos.len(), 1);
         assert_eq!(merged.contexts.len(), 2);
+    }
+
+    /// kube-client 5.0 panicked ("index out of bounds") on a kubeconfig file that
+    /// starts with a UTF-16 byte-order mark and has an odd length.
+    #[test]
+    fn regression_an_odd_length_utf16_kubeconfig_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for bom in [[0xFF, 0xFE], [0xFE, 0xFF]] {
+            let path = dir.path().join("config");
+            std::fs::write(&path, [bom[0], bom[1], b'k']).expect("write");
+            let err = read_kubeconfig(&path).expect_err("not UTF-16");
+            assert!(
+                matches!(
+                    &err,
+                    ConnectError::ReadKubeconfig {
+                        source: KubeconfigError::ReadConfig(..),
+                        ..
+                    }
+                ),
+                "{err:?}"
+            );
+        }
+        // An even-length UTF-16 file still reads.
+        let path = dir.path().join("utf16le");
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend(
+            "kind: Config\ncurrent-context: lab\n"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        );
+        std::fs::write(&path, bytes).expect("write");
+        let config = read_kubeconfig(&path).expect("UTF-16 LE reads");
+        assert_eq!(config.current_context.as_deref(), Some("lab"));
     }
 
     #[test]

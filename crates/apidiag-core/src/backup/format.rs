@@ -464,4 +464,24 @@ mod tests {
         assert_eq!(journal[&0].outcome, OperationOutcome::Done);
         assert_eq!(journal[&1].outcome, OperationOutcome::Skipped);
     }
+
+    /// Found by fuzzing `bundle_reader`: serde_json's default float parser may be
+    /// one unit in the last place off, so a number in a saved object changed each
+    /// time a manifest was read and written again.
+    #[test]
+    fn regression_a_number_in_a_saved_object_survives_round_trips() {
+        let bytes = br#"{"schema": "apidiag.dev/backup/v1", "created": "", "check": "",
+            "planId": "", "title": "", "server": "", "operations": [{"index": 0,
+            "target": {"resource": {"group": "", "version": "v1", "plural": "pods",
+            "kind": "Pod", "namespaced": true}, "name": "p"},
+            "action": {"type": "create", "object": {"n": 184467443073709551615}}}]}"#;
+        let write = |manifest: &Manifest| {
+            let mut bytes = Vec::new();
+            write_manifest(&mut bytes, manifest).unwrap();
+            bytes
+        };
+        let once = write(&read_manifest(bytes).unwrap());
+        let twice = write(&read_manifest(&once).unwrap());
+        assert_eq!(String::from_utf8_lossy(&once), String::from_utf8_lossy(&twice));
+    }
 }
