@@ -482,6 +482,9 @@ mod tests {
         };
         let once = write(&read_manifest(bytes).unwrap());
         let twice = write(&read_manifest(&once).unwrap());
-        assert_eq!(String::from_utf8_lossy(&once), String::from_utf8_lossy(&twice));
+        assert_eq!(
+            String::from_utf8_lossy(&once),
+            String::from_utf8_lossy(&twice)
+        );
     }
 }
