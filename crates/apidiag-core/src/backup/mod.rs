@@ -126,6 +126,17 @@ pub enum OperationOutcome {
     Failed,
 }
 
+impl OperationOutcome {
+    /// As reports name it (`done`, `skipped`, `failed`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OperationOutcome::Done => "done",
+            OperationOutcome::Skipped => "skipped",
+            OperationOutcome::Failed => "failed",
+        }
+    }
+}
+
 /// A bundle on disk.
 #[derive(Debug, Clone)]
 pub struct Bundle {

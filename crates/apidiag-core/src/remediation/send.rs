@@ -208,12 +208,7 @@ pub(super) async fn apply(
             results[index] = Some(OperationResult {
                 target: op.target.display(),
                 action: op.action.verb().into(),
-                outcome: match outcome {
-                    OperationOutcome::Done => "done",
-                    OperationOutcome::Skipped => "skipped",
-                    OperationOutcome::Failed => "failed",
-                }
-                .into(),
+                outcome: outcome.as_str().into(),
                 message,
             });
             bar.inc(1);

@@ -640,12 +640,7 @@ pub(super) async fn run_paced(
         results[index] = Some(OperationResult {
             target: shown,
             action: verb.into(),
-            outcome: match outcome {
-                OperationOutcome::Done => "done",
-                OperationOutcome::Skipped => "skipped",
-                OperationOutcome::Failed => "failed",
-            }
-            .into(),
+            outcome: outcome.as_str().into(),
             message,
         });
         bar.inc(1);
