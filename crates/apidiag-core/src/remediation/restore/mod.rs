@@ -15,8 +15,7 @@
 //!    created), then the creates run through [`super::stream::run_paced`]: the
 //!    same adaptive concurrency under the bulk rate cap, progress bar, journal and
 //!    Ctrl-C as the delete. Saved objects are read page by page while the creates
-//!    are sent, so memory holds only what is in flight.
-//!
+//!    are sent, so memory holds only what is in flight;
 //! 6. once the creates are done, what was created is listed again ([`verify`]):
 //!    a controller may remove a restored object at once (the TTL controller, a
 //!    CronJob's history limit), and the report says so instead of claiming it.
@@ -302,9 +301,26 @@ pub async fn execute(
     } else {
         verify::SETTLE
     };
-    let deleted_again =
-        verify::mark_deleted_again(session, &undo_bundle, &candidates, &mut operations, settle)
-            .await?;
+    // The restore is done whatever this answers: a failed re-read must not turn
+    // its results into an error.
+    let deleted_again = match verify::mark_deleted_again(
+        session,
+        &undo_bundle,
+        &candidates,
+        &mut operations,
+        settle,
+    )
+    .await
+    {
+        Ok(n) => n,
+        Err(error) => {
+            eprintln!(
+                "warning: could not list what was restored ({}); the results are as the creates answered",
+                first_line(&error.to_string())
+            );
+            0
+        }
+    };
     let state = if deleted_again > 0
         && operations
             .iter()
