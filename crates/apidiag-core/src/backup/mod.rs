@@ -331,6 +331,16 @@ impl Bundle {
             path: path.display().to_string(),
             message,
         };
+        // The manifest names the file; a crafted one must not make undo read (and
+        // re-create) whatever lies outside the bundle.
+        let inside = Path::new(file)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !inside {
+            return Err(invalid(format!(
+                "object file `{file}` is outside the bundle"
+            )));
+        }
         let Some(line) = operation.object_line else {
             let bytes = fs::read(&path).map_err(|source| BackupError::Read {
                 path: path.display().to_string(),
@@ -598,6 +608,18 @@ mod tests {
             .unwrap();
         assert!(!skipped.may_have_changed());
         assert!(Bundle::latest_to_undo(root.path()).unwrap().is_none());
+    }
+
+    #[test]
+    fn an_object_file_outside_the_bundle_is_refused() {
+        let root = tempfile::tempdir().unwrap();
+        let bundle = Bundle::write(root.path(), &plan(), &origin("s")).unwrap();
+        let mut op = bundle.manifest().unwrap().operations.remove(0);
+        for file in ["../../etc/passwd", "/etc/passwd"] {
+            op.object_file = Some(file.into());
+            let err = bundle.object(&op).unwrap_err();
+            assert!(err.to_string().contains("outside the bundle"), "{err}");
+        }
     }
 
     #[test]
