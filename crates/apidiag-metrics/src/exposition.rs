@@ -818,6 +818,33 @@ impl Histogram {
         })
     }
 
+    /// The observations made since `earlier` was scraped (bucket by bucket,
+    /// never below zero: a reset in between leaves this scrape's counts). A
+    /// bound `earlier` lacks counts whole.
+    pub fn minus(&self, earlier: &Histogram) -> Histogram {
+        let before = |le: f64| {
+            earlier
+                .buckets
+                .iter()
+                .find(|b| b.le == le)
+                .map_or(0.0, |b| b.cumulative_count)
+        };
+        let reset = self.count().unwrap_or(0.0) < earlier.count().unwrap_or(0.0);
+        let take = |now: f64, then: f64| if reset || now < then { now } else { now - then };
+        Histogram {
+            buckets: self
+                .buckets
+                .iter()
+                .map(|b| Bucket {
+                    le: b.le,
+                    cumulative_count: take(b.cumulative_count, before(b.le)),
+                })
+                .collect(),
+            sum: self.sum.map(|s| take(s, earlier.sum.unwrap_or(0.0))),
+            count: self.count.map(|c| take(c, earlier.count.unwrap_or(0.0))),
+        }
+    }
+
     /// Buckets by increasing `le`, cumulative counts made monotonic.
     pub fn buckets(&self) -> &[Bucket] {
         &self.buckets

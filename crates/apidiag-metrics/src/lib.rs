@@ -16,7 +16,9 @@
 pub mod exposition;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod load;
 pub mod names;
+pub mod window;
 
 #[cfg(test)]
 mod fixtures;
@@ -30,3 +32,4 @@ pub use names::{
     expected_for_version, expected_names, long_running_watches, lookup_summary, minor_version,
     object_counts, object_size_estimates, priority_levels, rejected_requests,
 };
+pub use window::{PROCESS_START_TIME_SECONDS, Window, WindowError};
