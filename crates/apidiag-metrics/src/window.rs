@@ -91,6 +91,16 @@ impl<'a> Window<'a> {
         })
     }
 
+    /// One scrape read since start when the process serves no start time:
+    /// counts are whole, `seconds` only divides them into rates.
+    pub fn since_start_assuming(after: &'a MetricFamilies, seconds: f64) -> Self {
+        Self {
+            after,
+            before: None,
+            seconds: seconds.max(1.0),
+        }
+    }
+
     /// The window's length in seconds.
     pub fn seconds(&self) -> f64 {
         self.seconds

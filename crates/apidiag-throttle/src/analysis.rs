@@ -223,10 +223,3 @@ pub fn whole(server: ServerInfo, cost: apidiag_core::api::Cost, check: CheckRepo
         remediation: None,
     }
 }
-
-/// Prints a report made without the cluster and returns its outcome.
-pub fn print_offline(global: &GlobalArgs, check: CheckReport) -> Outcome {
-    let report = whole(ServerInfo::default(), Default::default(), check);
-    Printer::new(global).finish(&report);
-    report.outcome()
-}

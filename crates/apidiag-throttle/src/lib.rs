@@ -1,4 +1,5 @@
-//! `kubectl apidiag throttle`: who loads the API server, from an audit log.
+//! `kubectl apidiag throttle`: who loads the API server, live from `/metrics` or
+//! from an audit log.
 //!
 //! Guide: "Troubleshoot API server and etcd problems in AKS", Cause 5 / Solution 5
 //! (an offending client makes excessive LIST or PUT calls) and its troubleshooting
@@ -8,6 +9,11 @@
 //! The guide does this with Kusto queries in Log Analytics; here the kube-free
 //! engine `apidiag-audit` reads whatever export the user has, on a laptop.
 //!
+//! Without `--audit-log` the check reads the load now from two `/metrics` scrapes
+//! ([`live`]): APF rejections and queues per priority level and flow schema, LISTs
+//! served from etcd per resource, latency against the SLOs, open watches. Metrics
+//! never name a client, so that report ends by saying how to get an audit log.
+//!
 //! The audit analysis needs no cluster: an SRE with only an exported log gets the
 //! whole report. The live server is asked for one thing, its `/version` (which
 //! rules decide whether a LIST is served from the watch cache or from etcd), and
@@ -15,8 +21,8 @@
 //! rules known are used and the report says so.
 //!
 //! [`run`] is the entry point (the suite's subcommand and the
-//! `kubectl-apidiag-throttle` binary); [`SPEC`] is what `kubectl apidiag` runs (a
-//! read-only note until live analysis, the next issue, lands); [`analysis`] runs
+//! `kubectl-apidiag-throttle` binary); [`SPEC`] is what `kubectl apidiag` runs
+//! (live, since start, read-only); [`analysis`] runs
 //! the engine, [`findings`] turns its tables into findings, [`input`] reports what
 //! was read, [`chart`] and [`html`] draw the latency over time.
 
@@ -27,6 +33,7 @@ pub mod findings;
 pub mod html;
 pub mod input;
 pub mod lists;
+pub mod live;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -37,19 +44,20 @@ use apidiag_audit::{KqlMode, ServerVersion, TimeBound};
 use apidiag_core::check::CheckSpec;
 use apidiag_core::cli::GlobalArgs;
 use apidiag_core::exit::Outcome;
-use apidiag_core::finding::{CheckReport, Evidence, Finding, Severity, Source};
+use apidiag_core::finding::Source;
 
 pub use analysis::ThrottleError;
 
 /// The check's name, as in `kubectl apidiag throttle`.
 pub const NAME: &str = "throttle";
 
-/// What `kubectl apidiag` runs of this check: the note on how to get an audit log
-/// (live analysis from `/metrics` is the next issue).
+/// What `kubectl apidiag` runs of this check: live load from the run's one
+/// `/metrics` scrape, read since the API server started (no wait, no request of
+/// its own); `kubectl apidiag throttle` measures a window.
 pub const SPEC: CheckSpec = CheckSpec {
     name: NAME,
-    about: "who loads the API server: top user agents, latency, SLO breaches and expensive LISTs, from an audit log",
-    diagnose: |_ctx| async move { without_audit_log() }.boxed(),
+    about: "who loads the API server: APF rejections, LISTs from etcd, latency against the SLOs, watches; top clients from an audit log",
+    diagnose: |ctx| async move { live::diagnose(ctx, Duration::ZERO).await.0 }.boxed(),
 };
 
 /// `--kql`: which Log Analytics layout the diagnostic setting writes.
@@ -85,12 +93,18 @@ call patterns (LIST polling, watch churn, GET polling, write storms).\n\n\
 Each request is counted once (ResponseComplete; watches on ResponseStarted). No cluster is needed; \
 the live server is asked only for its version, unless --server-version gives it. -n/--namespace keeps \
 only requests in that namespace.\n\n\
-Without --audit-log the check says how to get one (live analysis is the next step of apidiag). \
---kql prints the Log Analytics query that exports what this check reads.\n\n\
+Without --audit-log the check reads the load now from /metrics: two scrapes --window apart (one \
+process, or the pair is refused), API Priority and Fairness rejections and queues per priority level \
+and flow schema, LISTs served from etcd per resource (the server's own LISTs subtracted), P99 latency \
+against the SLOs, large LIST responses and open watches. Metrics cannot name a client: the audit log \
+does. --kql prints the Log Analytics query that exports what this check reads.\n\n\
 Guide: Troubleshoot API server and etcd problems in AKS, Cause 5 and Solution 5, and its checklist.",
     after_help = after_help()
 )]
 pub struct Args {
+    /// Without --audit-log: how long to wait between the two /metrics scrapes (0: read the counters since the API server started)
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_window, conflicts_with = "audit_log")]
+    pub window: Duration,
     /// Audit logs to read: files, folders, globs, `-` for standard input (repeat or give several)
     #[arg(long, value_name = "PATH", num_args = 1.., action = clap::ArgAction::Append, conflicts_with = "kql")]
     pub audit_log: Vec<String>,
@@ -123,9 +137,17 @@ pub struct Args {
     pub kql: Option<KqlArg>,
 }
 
+/// `--window`: a duration, or `0` for "since the API server started".
+fn parse_window(text: &str) -> Result<Duration, apidiag_audit::ParseError> {
+    if text.trim().trim_end_matches('s') == "0" {
+        return Ok(Duration::ZERO);
+    }
+    apidiag_audit::parse_duration(text)
+}
+
 fn after_help() -> String {
     format!(
-        "Examples:\n  kubectl apidiag throttle --audit-log ./PT1H.json\n  kubectl apidiag throttle --audit-log /var/log/kubernetes/audit/ --since 30m\n  kubectl apidiag throttle --audit-log 'exports/*.json.gz' --user-agent kubectl/ --html report.html\n  kubectl apidiag throttle --kql resource-specific --since 2h\n\n{}",
+        "Examples:\n  kubectl apidiag throttle\n  kubectl apidiag throttle --window 2m\n  kubectl apidiag throttle --audit-log ./PT1H.json\n  kubectl apidiag throttle --audit-log /var/log/kubernetes/audit/ --since 30m\n  kubectl apidiag throttle --audit-log 'exports/*.json.gz' --user-agent kubectl/ --html report.html\n  kubectl apidiag throttle --kql resource-specific --since 2h\n\n{}",
         Outcome::help_table()
     )
 }
@@ -149,43 +171,26 @@ pub async fn run(global: GlobalArgs, args: Args) -> Outcome {
         apidiag_core::run::write_stdout(&format!("{query}\n"));
         return Outcome::Healthy;
     }
-    // The note needs nothing from the cluster, so an SRE without one reads it too.
     if args.audit_log.is_empty() {
-        return analysis::print_offline(&global, without_audit_log());
+        let window = args.window;
+        let outcome = apidiag_core::run::single(&global, NAME, async |ctx, _printer| {
+            let (report, _load) = live::diagnose(ctx, window).await;
+            apidiag_core::run::CheckRun {
+                report,
+                remediation: None,
+            }
+        })
+        .await;
+        if outcome == Outcome::CouldNotCheck {
+            // Live mode needs the cluster; the audit analysis does not.
+            eprintln!(
+                "hint: an exported audit log needs no cluster: kubectl apidiag throttle --audit-log PATH \
+                 (AKS: diagnostic setting kube-audit; `kubectl apidiag throttle --kql resource-specific` prints the export query)"
+            );
+        }
+        return outcome;
     }
     analysis::run(&global, args).await
-}
-
-/// The report without an audit log: where to get one. Info, not a gap: nothing
-/// on the cluster was left unread.
-pub fn without_audit_log() -> CheckReport {
-    let mut report = CheckReport::new(NAME);
-    report.push(
-        Finding::new(
-            "throttle.audit-log-needed",
-            Severity::Info,
-            "Who loads the API server is read from an audit log: give one with --audit-log",
-        )
-        .detail(
-            "No API server metric names a client, so the top user agents, their latency and their \
-             expensive LISTs come from the audit log. Analysis from live metrics is the next step of \
-             apidiag; until then, export an audit log and give it to --audit-log.",
-        )
-        .evidence(Evidence::new(
-            "AKS",
-            "diagnostic settings of the cluster: categories kube-audit (every verb; needed for LISTs) \
-             and kube-audit-admin (writes only), to a storage account (PT1H.json blobs) or to Log \
-             Analytics (export with the query of --kql)",
-        ))
-        .evidence(Evidence::new(
-            "other clusters",
-            "kube-apiserver --audit-policy-file with --audit-log-path and --audit-log-format=json",
-        ))
-        .source(source("collect the audit log"))
-        .next("kubectl apidiag throttle --kql resource-specific")
-        .next("kubectl apidiag throttle --audit-log PATH"),
-    );
-    report
 }
 
 #[cfg(test)]
@@ -219,20 +224,5 @@ mod tests {
         assert_eq!(args.audit_log, ["a", "b", "c"]);
         assert_eq!(args.top, 3);
         assert_eq!(args.bin, Duration::from_secs(300));
-    }
-
-    #[test]
-    fn without_a_log_the_note_says_how_to_get_one() {
-        let report = without_audit_log();
-        let text = format!("{:?}", report.findings);
-        for needle in [
-            "kube-audit",
-            "kube-audit-admin",
-            "--audit-log-format=json",
-            "--kql",
-        ] {
-            assert!(text.contains(needle), "{needle}: {text}");
-        }
-        assert_eq!(report.worst(), Severity::Info);
     }
 }
