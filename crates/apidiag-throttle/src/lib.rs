@@ -34,6 +34,7 @@ pub mod html;
 pub mod input;
 pub mod lists;
 pub mod live;
+pub mod verify;
 
 use std::path::PathBuf;
 use std::time::Duration;
