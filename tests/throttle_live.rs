@@ -67,9 +67,9 @@ fn live_load_names_the_rejecting_level_and_the_flooded_lists_and_the_fix_throttl
         for f in findings(&report, "throttle") {
             assert_eq!(f["severity"], "ok", "healthy lab, --window {window}: {f:#}");
         }
-        // Two scrapes, or one when reading since start.
-        let expected = if window == "0" { 1 } else { 2 };
-        assert_eq!(report["cost"]["requests"], expected + 1, "{report:#}"); // + /version
+        // /version, two scrapes (one when reading since start), one APF dump.
+        let expected = if window == "0" { 3 } else { 4 };
+        assert_eq!(report["cost"]["requests"], expected, "{report:#}");
     }
 
     // The flooder bursts while the check waits between its two scrapes.
@@ -125,5 +125,11 @@ fn live_load_names_the_rejecting_level_and_the_flooded_lists_and_the_fix_throttl
             "{named:?}"
         );
     }
-    assert_eq!(report["cost"]["requests"], 3, "{report:#}");
+    assert_eq!(report["cost"]["requests"], 4, "{report:#}");
+    let levels = finding(&report, "throttle.apf-levels");
+    let dumped = table(levels, "priority levels");
+    assert!(
+        dumped.iter().any(|row| row[0] == FLOODER_NAME),
+        "{levels:#}"
+    );
 }

@@ -58,7 +58,14 @@ pub const NAME: &str = "throttle";
 pub const SPEC: CheckSpec = CheckSpec {
     name: NAME,
     about: "who loads the API server: APF rejections, LISTs from etcd, latency against the SLOs, watches; top clients from an audit log",
-    diagnose: |ctx| async move { live::diagnose(ctx, Duration::ZERO).await.0 }.boxed(),
+    diagnose: |ctx| {
+        async move {
+            live::diagnose(ctx, Duration::ZERO, live::Depth::Suite)
+                .await
+                .0
+        }
+        .boxed()
+    },
 };
 
 /// `--kql`: which Log Analytics layout the diagnostic setting writes.
@@ -175,7 +182,7 @@ pub async fn run(global: GlobalArgs, args: Args) -> Outcome {
     if args.audit_log.is_empty() {
         let window = args.window;
         let outcome = apidiag_core::run::single(&global, NAME, async |ctx, _printer| {
-            let (report, _load) = live::diagnose(ctx, window).await;
+            let (report, _load) = live::diagnose(ctx, window, live::Depth::Check).await;
             apidiag_core::run::CheckRun {
                 report,
                 remediation: None,

@@ -9,6 +9,7 @@
 //! Metrics say which resource, verb and priority level are hot, never which
 //! client: the report says so and points to `--audit-log` and `--kql`.
 
+pub mod dump;
 pub mod findings;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -99,8 +100,21 @@ fn unix_now() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
+/// What a live diagnosis reads besides `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    /// `kubectl apidiag`: the shared scrape only.
+    Suite,
+    /// `kubectl apidiag throttle`: also one APF dump.
+    Check,
+}
+
 /// The live diagnosis: the shared scrape, and after `window` one more.
-pub async fn diagnose(ctx: &Context, window: Duration) -> (CheckReport, Option<LiveLoad>) {
+pub async fn diagnose(
+    ctx: &Context,
+    window: Duration,
+    depth: Depth,
+) -> (CheckReport, Option<LiveLoad>) {
     let minor = ctx.server.version.as_deref().and_then(minor_version);
     let first = match ctx.metrics().await {
         Ok(families) => families,
@@ -137,6 +151,9 @@ pub async fn diagnose(ctx: &Context, window: Duration) -> (CheckReport, Option<L
     let mut report = CheckReport::new(NAME);
     for finding in findings::all(&load) {
         report.push(finding);
+    }
+    if depth == Depth::Check {
+        report.push(dump::finding(ctx.api.get_text(dump::PATH).await));
     }
     if let Some(why) = &load.window_refused {
         // Not a gap: the second scrape was read whole, over a longer span.
