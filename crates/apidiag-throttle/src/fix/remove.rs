@@ -102,10 +102,7 @@ mod tests {
         let first = &plan.operations[0];
         assert_eq!(first.action, Action::Delete { propagation: None });
         assert_eq!(first.target.uid.as_deref(), Some("fs-a"));
-        assert_eq!(
-            first.before.as_ref().map(|b| name(b)),
-            Some("apidiag-throttle-a")
-        );
+        assert_eq!(first.before.as_ref().map(name), Some("apidiag-throttle-a"));
         assert_eq!(plan.id, REMOVE_PLAN_ID);
         assert_eq!(plan.check, "throttle");
     }
