@@ -30,6 +30,7 @@ pub mod agents;
 pub mod analysis;
 pub mod chart;
 pub mod findings;
+pub mod fix;
 pub mod html;
 pub mod input;
 pub mod lists;
