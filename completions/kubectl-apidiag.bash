@@ -737,12 +737,16 @@ _kubectl__apidiag() {
             return 0
             ;;
         kubectl__subcmd__apidiag__subcmd__throttle)
-            opts="-n -o -v -y -h --audit-log --since --until --user-agent --audit-user --bin --server-version --top --html --kql --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --output --color --verbose --summary --qps --burst --max-requests --page-size --yes --dry-run --help"
+            opts="-n -o -v -y -h --window --audit-log --since --until --user-agent --audit-user --bin --server-version --top --html --kql --fix --service-account --group --subject-user --verbs --resources --in-namespaces --seats --reject --verify --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --output --color --verbose --summary --qps --burst --max-requests --page-size --yes --dry-run --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --window)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --audit-log)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -781,6 +785,42 @@ _kubectl__apidiag() {
                     ;;
                 --kql)
                     COMPREPLY=($(compgen -W "resource-specific azure-diagnostics" -- "${cur}"))
+                    return 0
+                    ;;
+                --fix)
+                    COMPREPLY=($(compgen -W "flowschema remove" -- "${cur}"))
+                    return 0
+                    ;;
+                --service-account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --subject-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --verbs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resources)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --in-namespaces)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --seats)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --verify)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --kubeconfig)

@@ -50,7 +50,7 @@ complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -s h -l he
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -s V -l version -d 'Print version'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "etcd" -d 'Find what fills etcd (size, objects per type, completed Jobs, failed Pods, Helm history, large objects) and clean it up safely'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "guard" -d 'Find the AKS managed API server guard, explain what it throttles, and remove or relax it safely'
-complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "throttle" -d 'Find who loads the API server from an audit log: top user agents, latency, SLO breaches, expensive LISTs'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "throttle" -d 'Find what and who loads the API server (live from /metrics, or from an audit log) and throttle the offending client with a FlowSchema'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "undo" -d 'Restore a backup bundle written by a remediation (default: the newest one not yet restored in which something changed)'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "backups" -d 'List the backup bundles remediations have written'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "version" -d 'Print the version'
@@ -125,6 +125,7 @@ complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -s y -l yes -d 'Apply the chosen remediation without asking (a backup is still written first)'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -l dry-run -d 'Show the plan and dry-run it on the server, then stop without changing anything'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand guard" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l window -d 'Without --audit-log: how long to wait between the two /metrics scrapes (0: read the counters since the API server started)' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l audit-log -d 'Audit logs to read: files, folders, globs, `-` for standard input (repeat or give several)' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l since -d 'Only requests received at or after this: RFC 3339, or a duration before the newest event (15m, 2h)' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l until -d 'Only requests received at or before this: RFC 3339, or a duration before the newest event' -r
@@ -136,6 +137,16 @@ complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l html -d 'Also write one self-contained HTML page (inline SVG chart and the tables, no network)' -r -F
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l kql -d 'Print the Log Analytics query that exports what this check reads, and exit' -r -f -a "resource-specific\t'Resource-specific tables (`AKSAudit`)'
 azure-diagnostics\t'The legacy `AzureDiagnostics` table (`log_s`)'"
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l fix -d 'Throttle a client with API Priority and Fairness, or remove what apidiag created (previewed, dry-run, confirmed, backed up, undoable)' -r -f -a "flowschema\t'Throttle one client: a PriorityLevelConfiguration with a hard seat cap and a FlowSchema ahead of the one that catches it today'
+remove\t'Delete every FlowSchema and PriorityLevelConfiguration apidiag created (label apidiag.io/generated)'"
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l service-account -d 'With --fix flowschema: a service account to throttle (repeatable)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l group -d 'With --fix flowschema: a group to throttle (repeatable)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l subject-user -d 'With --fix flowschema: a user to throttle (repeatable; --user is kubectl\'s kubeconfig user)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l verbs -d 'With --fix flowschema: the verbs to throttle (default: those of the audit log, else every verb)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l resources -d 'With --fix flowschema: the resources to throttle, `pods`, `deployments.apps`, `pods/log` (default: the audit log\'s, else all)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l in-namespaces -d 'With --fix flowschema: the namespaces to throttle in (default: every namespace and namespace-less calls)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l seats -d 'With --fix flowschema: the seats the throttled calls may hold at once (a LIST takes about one per 100 objects)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l verify -d 'Check that a throttle FlowSchema took effect: digested, dispatching, nobody else\'s 429s up (over --window)' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l kubeconfig -d 'Path to the kubeconfig file to use (default: $KUBECONFIG, merged, then ~/.kube/config)' -r -F
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l cluster -d 'The kubeconfig cluster to use' -r
@@ -154,6 +165,7 @@ complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l burst -d 'Requests that may be sent back to back before --qps applies' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l max-requests -d 'Requests one run may send in all; checks that would need more stop and say so' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l page-size -d 'Objects per page in LIST requests' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l reject -d 'With --fix flowschema: answer calls beyond the cap with 429 at once instead of queueing them'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -s v -l verbose -d 'Human output: show `ok` findings in full, not as a count'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l summary -d 'Human output: print only the summary (one line per finding above ok) and the cost'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -s y -l yes -d 'Apply the chosen remediation without asking (a backup is still written first)'
@@ -279,7 +291,7 @@ complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __comple
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __complete" -s h -l help -d 'Print help'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle undo backups version completion __complete help" -f -a "etcd" -d 'Find what fills etcd (size, objects per type, completed Jobs, failed Pods, Helm history, large objects) and clean it up safely'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle undo backups version completion __complete help" -f -a "guard" -d 'Find the AKS managed API server guard, explain what it throttles, and remove or relax it safely'
-complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle undo backups version completion __complete help" -f -a "throttle" -d 'Find who loads the API server from an audit log: top user agents, latency, SLO breaches, expensive LISTs'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle undo backups version completion __complete help" -f -a "throttle" -d 'Find what and who loads the API server (live from /metrics, or from an audit log) and throttle the offending client with a FlowSchema'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle undo backups version completion __complete help" -f -a "undo" -d 'Restore a backup bundle written by a remediation (default: the newest one not yet restored in which something changed)'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle undo backups version completion __complete help" -f -a "backups" -d 'List the backup bundles remediations have written'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle undo backups version completion __complete help" -f -a "version" -d 'Print the version'

@@ -131,6 +131,7 @@ delete\:"Delete both objects; only after the offending clients were fixed"))' \
 ;;
 (throttle)
 _arguments "${_arguments_options[@]}" : \
+'(--audit-log)--window=[Without --audit-log\: how long to wait between the two /metrics scrapes (0\: read the counters since the API server started)]:DURATION:_default' \
 '(--kql)*--audit-log=[Audit logs to read\: files, folders, globs, \`-\` for standard input (repeat or give several)]:PATH:_default' \
 '--since=[Only requests received at or after this\: RFC 3339, or a duration before the newest event (15m, 2h)]:TIME:_default' \
 '--until=[Only requests received at or before this\: RFC 3339, or a duration before the newest event]:TIME:_default' \
@@ -142,6 +143,16 @@ _arguments "${_arguments_options[@]}" : \
 '--html=[Also write one self-contained HTML page (inline SVG chart and the tables, no network)]:FILE:_files' \
 '--kql=[Print the Log Analytics query that exports what this check reads, and exit]:MODE:((resource-specific\:"Resource-specific tables (\`AKSAudit\`)"
 azure-diagnostics\:"The legacy \`AzureDiagnostics\` table (\`log_s\`)"))' \
+'(--kql --verify)--fix=[Throttle a client with API Priority and Fairness, or remove what apidiag created (previewed, dry-run, confirmed, backed up, undoable)]:FIX:((flowschema\:"Throttle one client\: a PriorityLevelConfiguration with a hard seat cap and a FlowSchema ahead of the one that catches it today"
+remove\:"Delete every FlowSchema and PriorityLevelConfiguration apidiag created (label apidiag.io/generated)"))' \
+'*--service-account=[With --fix flowschema\: a service account to throttle (repeatable)]:NS/NAME:_default' \
+'*--group=[With --fix flowschema\: a group to throttle (repeatable)]:NAME:_default' \
+'*--subject-user=[With --fix flowschema\: a user to throttle (repeatable; --user is kubectl'\''s kubeconfig user)]:NAME:_default' \
+'*--verbs=[With --fix flowschema\: the verbs to throttle (default\: those of the audit log, else every verb)]:VERB,…:_default' \
+'*--resources=[With --fix flowschema\: the resources to throttle, \`pods\`, \`deployments.apps\`, \`pods/log\` (default\: the audit log'\''s, else all)]:RESOURCE,…:_default' \
+'*--in-namespaces=[With --fix flowschema\: the namespaces to throttle in (default\: every namespace and namespace-less calls)]:NS,…:_default' \
+'--seats=[With --fix flowschema\: the seats the throttled calls may hold at once (a LIST takes about one per 100 objects)]:N:_default' \
+'(--audit-log)--verify=[Check that a throttle FlowSchema took effect\: digested, dispatching, nobody else'\''s 429s up (over --window)]:NAME:_default' \
 '--kubeconfig=[Path to the kubeconfig file to use (default\: \$KUBECONFIG, merged, then ~/.kube/config)]:FILE:_files' \
 '--context=[The kubeconfig context to use]:NAME:_default' \
 '--cluster=[The kubeconfig cluster to use]:NAME:_default' \
@@ -158,6 +169,7 @@ azure-diagnostics\:"The legacy \`AzureDiagnostics\` table (\`log_s\`)"))' \
 '--burst=[Requests that may be sent back to back before --qps applies]:N:_default' \
 '--max-requests=[Requests one run may send in all; checks that would need more stop and say so]:N:_default' \
 '--page-size=[Objects per page in LIST requests]:N:_default' \
+'--reject[With --fix flowschema\: answer calls beyond the cap with 429 at once instead of queueing them]' \
 '-v[Human output\: show \`ok\` findings in full, not as a count]' \
 '--verbose[Human output\: show \`ok\` findings in full, not as a count]' \
 '(-v --verbose)--summary[Human output\: print only the summary (one line per finding above ok) and the cost]' \
@@ -376,7 +388,7 @@ _kubectl-apidiag_commands() {
     local commands; commands=(
 'etcd:Find what fills etcd (size, objects per type, completed Jobs, failed Pods, Helm history, large objects) and clean it up safely' \
 'guard:Find the AKS managed API server guard, explain what it throttles, and remove or relax it safely' \
-'throttle:Find who loads the API server from an audit log\: top user agents, latency, SLO breaches, expensive LISTs' \
+'throttle:Find what and who loads the API server (live from /metrics, or from an audit log) and throttle the offending client with a FlowSchema' \
 'undo:Restore a backup bundle written by a remediation (default\: the newest one not yet restored in which something changed)' \
 'backups:List the backup bundles remediations have written' \
 'version:Print the version' \
@@ -416,7 +428,7 @@ _kubectl-apidiag__subcmd__help_commands() {
     local commands; commands=(
 'etcd:Find what fills etcd (size, objects per type, completed Jobs, failed Pods, Helm history, large objects) and clean it up safely' \
 'guard:Find the AKS managed API server guard, explain what it throttles, and remove or relax it safely' \
-'throttle:Find who loads the API server from an audit log\: top user agents, latency, SLO breaches, expensive LISTs' \
+'throttle:Find what and who loads the API server (live from /metrics, or from an audit log) and throttle the offending client with a FlowSchema' \
 'undo:Restore a backup bundle written by a remediation (default\: the newest one not yet restored in which something changed)' \
 'backups:List the backup bundles remediations have written' \
 'version:Print the version' \

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use apidiag_test::{
     FLOODER_NAME, Lab, LabOptions, Sandbox, Scenario, ScenarioSize, assert_code, findings,
-    json_report,
+    json_report, kubectl,
 };
 use serde_json::Value;
 
@@ -36,6 +36,32 @@ fn table<'a>(finding: &'a Value, label: &str) -> &'a Vec<Value> {
         .unwrap_or_else(|| panic!("no table {label:?} in {finding:#}"))
 }
 
+/// The FlowSchemas and levels apidiag generated, by kubectl.
+fn generated(lab: &Lab) -> Vec<String> {
+    let output = std::process::Command::new(kubectl())
+        .arg("--kubeconfig")
+        .arg(lab.admin_kubeconfig())
+        .args([
+            "get",
+            "flowschemas,prioritylevelconfigurations",
+            "-l",
+            "apidiag.io/generated=true",
+            "-o",
+            "name",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
 fn flood(size: usize) -> ScenarioSize {
     ScenarioSize {
         flood_requests: size,
@@ -44,7 +70,7 @@ fn flood(size: usize) -> ScenarioSize {
 }
 
 #[test]
-fn live_load_names_the_rejecting_level_and_the_flooded_lists_and_the_fix_throttles_the_flooder() {
+fn live_load_names_the_rejecting_level_and_the_fix_throttles_the_flooder_until_undone() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let lab: Lab = runtime
         .block_on(Lab::start(LabOptions {
@@ -132,4 +158,90 @@ fn live_load_names_the_rejecting_level_and_the_flooded_lists_and_the_fix_throttl
         dumped.iter().any(|row| row[0] == FLOODER_NAME),
         "{levels:#}"
     );
+
+    // The fix on the flooder (user `flooder`, group lab:flooders, whose groups the
+    // flags do not tell): a dry run changes nothing.
+    let fix = [
+        "throttle",
+        "--fix",
+        "flowschema",
+        "--subject-user",
+        "flooder",
+        "--seats",
+        "1",
+        "--reject",
+        "--window",
+        "0",
+        "-o",
+        "json",
+    ];
+    let dry = sandbox.run(APIDIAG, admin, &[&fix[..], &["--dry-run"]].concat());
+    let report = json_report(&dry.stdout);
+    assert_eq!(report["remediation"]["state"], "dry-run", "{report:#}");
+    let plan = finding(&report, "throttle.flowschema-plan");
+    // Ahead of the lab's own schema for the flooder's group, which catches it today.
+    assert!(
+        plan["title"].as_str().unwrap().contains("precedence 499"),
+        "{plan:#}"
+    );
+    assert!(
+        generated(&lab).is_empty(),
+        "a dry run created {:?}",
+        generated(&lab)
+    );
+
+    // Applied: both objects, then a verification window (no traffic yet).
+    let applied = sandbox.run(APIDIAG, admin, &[&fix[..], &["--yes"]].concat());
+    assert_code(&applied, 0);
+    let report = json_report(&applied.stdout);
+    assert_eq!(report["remediation"]["state"], "applied", "{report:#}");
+    let objects = generated(&lab);
+    assert_eq!(objects.len(), 2, "{objects:?}");
+    let name = objects[0].rsplit('/').next().unwrap().to_string();
+    assert!(name.starts_with("apidiag-throttle-"), "{objects:?}");
+    let verified = finding(&report, "throttle.flowschema-verified");
+    assert!(
+        verified["evidence"].to_string().contains("Dangling=False"),
+        "{verified:#}"
+    );
+
+    // The flooder bursts again while --verify watches: its calls land in the new
+    // schema and are rejected there; nobody else's are.
+    let (output, outcome) = std::thread::scope(|scope| {
+        let check = scope.spawn(|| {
+            sandbox.run(
+                APIDIAG,
+                admin,
+                &[
+                    "throttle", "--verify", &name, "--window", "20s", "-o", "json",
+                ],
+            )
+        });
+        std::thread::sleep(Duration::from_secs(2));
+        let outcome = runtime
+            .block_on(lab.apply(Scenario::Flood, flood(1500)))
+            .expect("the flood runs");
+        (check.join().unwrap(), outcome)
+    });
+    let report = json_report(&output.stdout);
+    let verified = finding(&report, "throttle.flowschema-verified");
+    assert_eq!(verified["severity"], "ok", "{verified:#}");
+    let traffic = table(verified, "its traffic");
+    let dispatched: f64 = traffic[0][1].as_str().unwrap().parse().unwrap();
+    let rejected: f64 = traffic[0][2].as_str().unwrap().parse().unwrap();
+    assert!(dispatched > 0.0, "{verified:#}");
+    assert_eq!(
+        rejected as u64,
+        outcome.flood.unwrap().throttled,
+        "every 429 of the burst came from the new schema: {verified:#}"
+    );
+    assert!(
+        verified["evidence"].to_string().contains("0.00/s"),
+        "other flow schemas got 429s: {verified:#}"
+    );
+
+    // undo removes both objects.
+    let undo = sandbox.run(APIDIAG, admin, &["undo", "--yes"]);
+    assert_code(&undo, 0);
+    assert!(generated(&lab).is_empty(), "{:?}", generated(&lab));
 }

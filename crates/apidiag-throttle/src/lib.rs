@@ -35,6 +35,7 @@ pub mod html;
 pub mod input;
 pub mod lists;
 pub mod live;
+pub mod remedy;
 pub mod verify;
 
 use std::path::PathBuf;
@@ -92,21 +93,27 @@ impl From<KqlArg> for KqlMode {
 /// kubectl's kubeconfig user; the namespace filter is the shared `-n/--namespace`.
 #[derive(Debug, Clone, clap::Args)]
 #[command(
-    about = "Find who loads the API server from an audit log: top user agents, latency, SLO breaches, expensive LISTs",
-    long_about = "Find who loads the API server from an audit log: the top user agents and the users or \
-service accounts behind them (what a FlowSchema can match), their latency in time bins, the P99 of their \
-calls by verb and resource against the upstream SLOs, resource-intensive LISTs (watch cache or etcd), and \
-call patterns (LIST polling, watch churn, GET polling, write storms).\n\n\
+    about = "Find what and who loads the API server (live from /metrics, or from an audit log) and throttle the offending client with a FlowSchema",
+    long_about = "Find what and who loads the API server, and throttle the offending client.\n\n\
+Live (the default): two /metrics scrapes --window apart (one process, or the pair is refused): API \
+Priority and Fairness rejections and queues per priority level and flow schema, LISTs served from etcd \
+per resource (the server's own LISTs subtracted), P99 latency against the SLOs, large LIST responses, \
+open watches, and one APF dump. Metrics cannot name a client: the audit log does.\n\n\
 --audit-log reads any export: kube-apiserver JSON lines, AKS storage-account blobs, Event Hub captures, \
-`az monitor log-analytics query` output, CSV; gzip, folders and globs; `-` for standard input. \
-Each request is counted once (ResponseComplete; watches on ResponseStarted). No cluster is needed; \
-the live server is asked only for its version, unless --server-version gives it. -n/--namespace keeps \
-only requests in that namespace.\n\n\
-Without --audit-log the check reads the load now from /metrics: two scrapes --window apart (one \
-process, or the pair is refused), API Priority and Fairness rejections and queues per priority level \
-and flow schema, LISTs served from etcd per resource (the server's own LISTs subtracted), P99 latency \
-against the SLOs, large LIST responses and open watches. Metrics cannot name a client: the audit log \
-does. --kql prints the Log Analytics query that exports what this check reads.\n\n\
+`az monitor log-analytics query` output, CSV; gzip, folders and globs; `-` for standard input. It \
+reports the top user agents and the users or service accounts behind them (what a FlowSchema can \
+match), their latency in time bins, the P99 of their calls by verb and resource against the SLOs, \
+resource-intensive LISTs (watch cache or etcd) and call patterns. Each request is counted once \
+(ResponseComplete; watches on ResponseStarted). No cluster is needed; the live server is asked only \
+for its version, unless --server-version gives it. -n/--namespace keeps only requests in that namespace. \
+--kql prints the Log Analytics query that exports what this check reads.\n\n\
+--fix flowschema throttles one client: the subject from --service-account, --group, --subject-user, or \
+the users behind --user-agent in --audit-log; the calls from --verbs/--resources/--in-namespaces or as \
+the audit log shows them. It writes a PriorityLevelConfiguration with a hard cap (--seats; lending and \
+borrowing 0; Queue, or --reject) and a FlowSchema just ahead of the one that catches that traffic today, \
+in the flowcontrol version the server serves; it refuses system:masters, nodes and the control plane. \
+Previewed, dry-run on the server, confirmed (or --yes), backed up, then verified; `kubectl apidiag undo` \
+removes both, --verify NAME checks again later, --fix remove deletes every one apidiag made.\n\n\
 Guide: Troubleshoot API server and etcd problems in AKS, Cause 5 and Solution 5, and its checklist.",
     after_help = after_help()
 )]
@@ -144,6 +151,46 @@ pub struct Args {
     /// Print the Log Analytics query that exports what this check reads, and exit
     #[arg(long, value_enum, value_name = "MODE")]
     pub kql: Option<KqlArg>,
+    /// Throttle a client with API Priority and Fairness, or remove what apidiag created (previewed, dry-run, confirmed, backed up, undoable)
+    #[arg(long, value_enum, value_name = "FIX", conflicts_with_all = ["kql", "verify"])]
+    pub fix: Option<remedy::Fix>,
+    /// With --fix flowschema: a service account to throttle (repeatable)
+    #[arg(long = "service-account", value_name = "NS/NAME", value_parser = fix::Subject::parse_service_account, requires = "fix")]
+    pub service_accounts: Vec<fix::Subject>,
+    /// With --fix flowschema: a group to throttle (repeatable)
+    #[arg(long = "group", value_name = "NAME", requires = "fix")]
+    pub groups: Vec<String>,
+    /// With --fix flowschema: a user to throttle (repeatable; --user is kubectl's kubeconfig user)
+    #[arg(long = "subject-user", value_name = "NAME", requires = "fix")]
+    pub subject_users: Vec<String>,
+    /// With --fix flowschema: the verbs to throttle (default: those of the audit log, else every verb)
+    #[arg(long, value_delimiter = ',', value_name = "VERB,…", requires = "fix")]
+    pub verbs: Vec<String>,
+    /// With --fix flowschema: the resources to throttle, `pods`, `deployments.apps`, `pods/log` (default: the audit log's, else all)
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "RESOURCE,…",
+        requires = "fix"
+    )]
+    pub resources: Vec<String>,
+    /// With --fix flowschema: the namespaces to throttle in (default: every namespace and namespace-less calls)
+    #[arg(
+        long = "in-namespaces",
+        value_delimiter = ',',
+        value_name = "NS,…",
+        requires = "fix"
+    )]
+    pub in_namespaces: Vec<String>,
+    /// With --fix flowschema: the seats the throttled calls may hold at once (a LIST takes about one per 100 objects)
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub seats: u32,
+    /// With --fix flowschema: answer calls beyond the cap with 429 at once instead of queueing them
+    #[arg(long, requires = "fix")]
+    pub reject: bool,
+    /// Check that a throttle FlowSchema took effect: digested, dispatching, nobody else's 429s up (over --window)
+    #[arg(long, value_name = "NAME", conflicts_with = "audit_log")]
+    pub verify: Option<String>,
 }
 
 /// `--window`: a duration, or `0` for "since the API server started".
@@ -156,7 +203,7 @@ fn parse_window(text: &str) -> Result<Duration, apidiag_audit::ParseError> {
 
 fn after_help() -> String {
     format!(
-        "Examples:\n  kubectl apidiag throttle\n  kubectl apidiag throttle --window 2m\n  kubectl apidiag throttle --audit-log ./PT1H.json\n  kubectl apidiag throttle --audit-log /var/log/kubernetes/audit/ --since 30m\n  kubectl apidiag throttle --audit-log 'exports/*.json.gz' --user-agent kubectl/ --html report.html\n  kubectl apidiag throttle --kql resource-specific --since 2h\n\n{}",
+        "Examples:\n  kubectl apidiag throttle\n  kubectl apidiag throttle --window 2m\n  kubectl apidiag throttle --audit-log ./PT1H.json\n  kubectl apidiag throttle --audit-log /var/log/kubernetes/audit/ --since 30m\n  kubectl apidiag throttle --audit-log 'exports/*.json.gz' --user-agent kubectl/ --html report.html\n  kubectl apidiag throttle --kql resource-specific --since 2h\n  kubectl apidiag throttle --fix flowschema --service-account team-a/poller --seats 4 --dry-run\n  kubectl apidiag throttle --audit-log ./PT1H.json --user-agent grafana-operator/ --fix flowschema\n  kubectl apidiag throttle --verify apidiag-throttle-d1dd07243c\n\n{}",
         Outcome::help_table()
     )
 }
@@ -167,6 +214,10 @@ pub(crate) fn source(step: &str) -> Source {
         "Cause 5: an offending client makes excessive LIST or PUT calls; Solution 5 and the troubleshooting checklist ({step})"
     ))
 }
+
+/// Said when live mode could not reach the cluster.
+pub(crate) const NO_CLUSTER_HINT: &str = "hint: an exported audit log needs no cluster: kubectl apidiag throttle --audit-log PATH \
+     (AKS: diagnostic setting kube-audit; `kubectl apidiag throttle --kql resource-specific` prints the export query)";
 
 /// `kubectl apidiag throttle`: print a query (`--kql`), analyze an audit log, or
 /// say how to get one.
@@ -180,6 +231,9 @@ pub async fn run(global: GlobalArgs, args: Args) -> Outcome {
         apidiag_core::run::write_stdout(&format!("{query}\n"));
         return Outcome::Healthy;
     }
+    if args.fix.is_some() || args.verify.is_some() {
+        return remedy::command(&global, &args).await;
+    }
     if args.audit_log.is_empty() {
         let window = args.window;
         let outcome = apidiag_core::run::single(&global, NAME, async |ctx, _printer| {
@@ -192,10 +246,7 @@ pub async fn run(global: GlobalArgs, args: Args) -> Outcome {
         .await;
         if outcome == Outcome::CouldNotCheck {
             // Live mode needs the cluster; the audit analysis does not.
-            eprintln!(
-                "hint: an exported audit log needs no cluster: kubectl apidiag throttle --audit-log PATH \
-                 (AKS: diagnostic setting kube-audit; `kubectl apidiag throttle --kql resource-specific` prints the export query)"
-            );
+            eprintln!("{NO_CLUSTER_HINT}");
         }
         return outcome;
     }

@@ -53,7 +53,8 @@ pub enum Command {
     // No doc comments: the help of a check is its Args' own, the same in its binary.
     Etcd(apidiag_etcd::Args),
     Guard(apidiag_guard::Args),
-    Throttle(apidiag_throttle::Args),
+    // Boxed: its fix and audit flags make it much larger than the others.
+    Throttle(Box<apidiag_throttle::Args>),
     /// Restore a backup bundle written by a remediation (default: the newest one not yet restored in which something changed)
     Undo {
         /// Bundle name (from `kubectl apidiag backups`) or path
@@ -105,7 +106,7 @@ pub async fn run(args: Args) -> Outcome {
         None => apidiag_core::run::all(&global, CHECKS).await,
         Some(Command::Etcd(args)) => apidiag_etcd::run(global, args).await,
         Some(Command::Guard(args)) => apidiag_guard::run(global, args).await,
-        Some(Command::Throttle(args)) => apidiag_throttle::run(global, args).await,
+        Some(Command::Throttle(args)) => apidiag_throttle::run(global, *args).await,
         Some(Command::Undo {
             bundle,
             rate,

@@ -172,6 +172,12 @@ pub async fn plan(api: &ApiClient, bundle: &Bundle) -> Result<(Plan, Vec<UndoNot
             }
         }
     }
+    // Undone last change first: a fix builds what depends on something after it
+    // (a PriorityLevelConfiguration, then the FlowSchema pointing to it), so the
+    // undo removes the FlowSchema before its level (which would otherwise turn
+    // it Dangling, a status write that fails the delete's resourceVersion
+    // precondition) and re-creates a level before the schemas that use it.
+    operations.reverse();
     let restores_jobs = operations.iter().any(|op| {
         matches!(
             &op.action,

@@ -39,6 +39,7 @@ fn throttle(subject: Subject, rule: ResourceRule, seats: u32) -> ThrottleRequest
         target_seats: seats,
         reject: false,
         reason: Some("list pods 40/s, 12 MiB each".into()),
+        user_groups: Default::default(),
     }
 }
 
@@ -229,6 +230,41 @@ fn a_user_caught_by_a_custom_schema_goes_before_it() {
     let p = plan(&req, &schemas, &bootstrap_levels(), &v1(), None).expect("planned");
     assert_eq!(p.precedence, 499);
     assert_eq!(p.caught_by[0].1, "team-alice");
+}
+
+#[test]
+fn a_user_whose_groups_are_unknown_goes_before_schemas_of_groups_it_may_be_in() {
+    // The lab's flooder: user `flooder`, group `lab:flooders`, caught at 500 by group.
+    let mut schemas = bootstrap_schemas();
+    schemas.push(json!({"metadata": {"name": "lab-flooder"}, "spec": {
+        "priorityLevelConfiguration": {"name": "workload-low"},
+        "matchingPrecedence": 500,
+        "rules": [{"subjects": [{"kind": "Group", "group": {"name": "lab:flooders"}}],
+            "resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"], "namespaces": ["*"], "clusterScope": true}]}]}}));
+    let mut req = throttle(Subject::User("flooder".into()), list_pods(&["*"], true), 5);
+    let unknown = plan(&req, &schemas, &bootstrap_levels(), &v1(), None).expect("planned");
+    assert_eq!(unknown.precedence, 499);
+    assert!(
+        unknown.caught_by.iter().any(|c| c.1 == "lab-flooder"),
+        "{:?}",
+        unknown.caught_by
+    );
+    // system:nodes and system:masters are never sampled for a user: still 499, not 399.
+    assert!(
+        unknown.caught_by.iter().all(|c| c.2 >= 500),
+        "{:?}",
+        unknown.caught_by
+    );
+
+    // Known groups (from the audit log) decide exactly.
+    req.user_groups
+        .insert("flooder".into(), vec!["lab:flooders".into()]);
+    let known = plan(&req, &schemas, &bootstrap_levels(), &v1(), None).expect("planned");
+    assert_eq!(known.precedence, 499);
+    req.user_groups
+        .insert("flooder".into(), vec!["team-b".into()]);
+    let elsewhere = plan(&req, &schemas, &bootstrap_levels(), &v1(), None).expect("planned");
+    assert_eq!(elsewhere.precedence, 9899);
 }
 
 #[test]

@@ -9,6 +9,17 @@
 //! `default` service account). Members of a `Group` subject are unknown: the sample
 //! member has no name any schema lists, so schemas that name a member's user
 //! are not seen; such a member simply stays where it is (not throttled, not broken).
+//!
+//! A `User`'s groups come from the authenticator (certificate organisations, the
+//! token's claims) and no API tells them, except the audit log. With them known
+//! ([`ThrottleRequest::user_groups`]) the user is sampled in exactly those groups;
+//! without, once in no group and once in each group a FlowSchema names, so a
+//! schema catching the user by a group it may be in (the lab's `lab-flooder`
+//! catches group `lab:flooders` at 500) is seen and the new schema precedes it.
+//! That can only move the precedence earlier, which is safe: the subjects still
+//! admit only this user. Groups no user of a throttle can be in are left out:
+//! `system:masters` (exempt, refused), `system:nodes` (refused) and the service
+//! account groups (a user is not a service account).
 
 use std::collections::BTreeSet;
 
@@ -23,7 +34,7 @@ const AUTHENTICATED: &str = "system:authenticated";
 pub(crate) fn samples(request: &ThrottleRequest, schemas: &[Value]) -> Vec<RequestAttributes> {
     let mut out = BTreeSet::new();
     for subject in &request.subjects {
-        for (user, groups) in identities(subject, schemas) {
+        for (user, groups) in identities(subject, request, schemas) {
             for rule in &request.rules {
                 for (verb, api_group, resource, namespace) in targets(rule, schemas) {
                     out.insert(RequestAttributes {
@@ -43,12 +54,30 @@ pub(crate) fn samples(request: &ThrottleRequest, schemas: &[Value]) -> Vec<Reque
 }
 
 /// (username, groups) as the authenticator would hand them to APF.
-fn identities(subject: &Subject, schemas: &[Value]) -> Vec<(String, Vec<String>)> {
+fn identities(
+    subject: &Subject,
+    request: &ThrottleRequest,
+    schemas: &[Value],
+) -> Vec<(String, Vec<String>)> {
     match subject {
         Subject::User(name) if name == "system:anonymous" => {
             vec![(name.clone(), vec!["system:unauthenticated".into()])]
         }
-        Subject::User(name) => vec![(name.clone(), vec![AUTHENTICATED.into()])],
+        Subject::User(name) => match request.user_groups.get(name) {
+            Some(known) => {
+                let mut groups: BTreeSet<String> = known.iter().cloned().collect();
+                groups.insert(AUTHENTICATED.into());
+                vec![(name.clone(), groups.into_iter().collect())]
+            }
+            None => std::iter::once(vec![AUTHENTICATED.to_string()])
+                .chain(
+                    groups_named(schemas)
+                        .into_iter()
+                        .map(|g| vec![g, AUTHENTICATED.to_string()]),
+                )
+                .map(|groups| (name.clone(), groups))
+                .collect(),
+        },
         Subject::Group(group) => vec![(
             format!("(a member of group {group})"),
             vec![group.clone(), AUTHENTICATED.into()],
@@ -133,6 +162,24 @@ fn resource_rules(schemas: &[Value]) -> impl Iterator<Item = &Value> {
         .flat_map(|r| r["resourceRules"].as_array().into_iter().flatten())
 }
 
+/// Groups some schema's subjects name that a throttled user may be in.
+fn groups_named(schemas: &[Value]) -> BTreeSet<String> {
+    schemas
+        .iter()
+        .flat_map(|s| s["spec"]["rules"].as_array().into_iter().flatten())
+        .flat_map(|r| r["subjects"].as_array().into_iter().flatten())
+        .filter(|s| s["kind"] == "Group")
+        .filter_map(|s| s["group"]["name"].as_str())
+        .filter(|g| {
+            !matches!(
+                *g,
+                "*" | "system:masters" | "system:nodes" | AUTHENTICATED | "system:unauthenticated"
+            ) && !g.starts_with("system:serviceaccounts")
+        })
+        .map(str::to_string)
+        .collect()
+}
+
 /// Service-account names of `namespace` that some schema names.
 fn service_accounts_named(schemas: &[Value], namespace: &str) -> BTreeSet<String> {
     schemas
@@ -175,6 +222,7 @@ mod tests {
             target_seats: 10,
             reject: false,
             reason: None,
+            user_groups: Default::default(),
         }
     }
 

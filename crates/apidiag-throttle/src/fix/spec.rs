@@ -136,6 +136,10 @@ pub struct ThrottleRequest {
     pub reject: bool,
     /// Why, in a few words (the evidence): kept in the `apidiag.io/reason` annotation.
     pub reason: Option<String>,
+    /// The groups of `User` subjects, when known (the audit log's `user.groups`).
+    /// A user without an entry may be in any group a FlowSchema names, and is
+    /// sampled so (see `samples`).
+    pub user_groups: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// One call seen in an audit log, as APF classifies it.
