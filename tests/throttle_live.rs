@@ -190,6 +190,48 @@ fn live_load_names_the_rejecting_level_and_the_fix_throttles_the_flooder_until_u
         generated(&lab)
     );
 
+    // The same throttle from the audit log: the users behind the flooder's user
+    // agent, with the groups the log recorded, and the calls it made.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.log");
+    std::fs::copy(lab.audit_log(), &log).unwrap();
+    let from_log = sandbox.run(
+        APIDIAG,
+        admin,
+        &[
+            "throttle",
+            "--audit-log",
+            log.to_str().unwrap(),
+            "--user-agent",
+            "lab-flooder/",
+            "--fix",
+            "flowschema",
+            "--dry-run",
+            "-o",
+            "json",
+        ],
+    );
+    let report = json_report(&from_log.stdout);
+    assert_eq!(report["remediation"]["state"], "dry-run", "{report:#}");
+    let plan = finding(&report, "throttle.flowschema-plan");
+    assert!(
+        plan["title"].as_str().unwrap().contains("precedence 499"),
+        "{plan:#}"
+    );
+    let samples = table(plan, "where the calls land today");
+    assert!(
+        samples
+            .iter()
+            .all(|row| row[0].as_str().unwrap().starts_with("flooder list ")
+                && row[1] == FLOODER_NAME),
+        "the flooder only LISTs, and its group lands it in {FLOODER_NAME}: {samples:?}"
+    );
+    assert!(
+        generated(&lab).is_empty(),
+        "a dry run created {:?}",
+        generated(&lab)
+    );
+
     // Applied: both objects, then a verification window (no traffic yet).
     let applied = sandbox.run(APIDIAG, admin, &[&fix[..], &["--yes"]].concat());
     assert_code(&applied, 0);
