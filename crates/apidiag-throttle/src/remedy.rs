@@ -247,8 +247,8 @@ pub struct Prepared {
     plan: apidiag_core::remediation::Plan,
     /// The FlowSchema to verify once applied (not for a removal).
     verify: Option<(FlowControlApi, String)>,
-    /// Other flow schemas' 429s a second before the fix, from the live window.
-    others_before: Option<f64>,
+    /// Other clients' 429s and queue waits before the fix, from the live window.
+    others_before: Option<crate::verify::Baseline>,
 }
 
 /// Plans `fix`, adding its explanation to `report`; `Err` is the result of a fix
@@ -287,7 +287,7 @@ pub async fn prepare(
     Ok(Prepared {
         plan: planned.plan,
         verify: Some((api, planned.flow_schema_name)),
-        others_before: live.map(|l| crate::verify::others_rejected(&l.flows) / l.seconds),
+        others_before: live.map(|l| crate::verify::Baseline::of(&l.flows, l.seconds)),
     })
 }
 

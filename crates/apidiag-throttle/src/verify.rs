@@ -35,7 +35,37 @@ pub struct Verification {
     pub others_rejected_per_second: f64,
     /// The same before the fix, when the run measured it.
     pub others_before_per_second: Option<f64>,
+    /// The worst queue-wait P99 of every other flow schema in the window: what a
+    /// throttle that pushed load onto others would raise.
+    pub others_wait_p99: Option<f64>,
+    /// The same before the fix.
+    pub others_wait_p99_before: Option<f64>,
     pub seconds: f64,
+}
+
+/// Other clients' side of the load, measured before a fix to compare after.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Baseline {
+    pub rejected_per_second: f64,
+    pub wait_p99: Option<f64>,
+}
+
+impl Baseline {
+    pub fn of(flows: &[ApfFlow], seconds: f64) -> Self {
+        Baseline {
+            rejected_per_second: others_rejected(flows) / seconds.max(f64::MIN_POSITIVE),
+            wait_p99: others_wait(flows),
+        }
+    }
+}
+
+/// The worst queue-wait P99 among flow schemas apidiag did not create.
+pub fn others_wait(flows: &[ApfFlow]) -> Option<f64> {
+    flows
+        .iter()
+        .filter(|f| !f.flow_schema.starts_with(OWN_PREFIX))
+        .filter_map(|f| f.wait_p99_seconds)
+        .reduce(f64::max)
 }
 
 /// The `Dangling` condition of a FlowSchema as served.
@@ -72,7 +102,7 @@ pub async fn verify(
     api: &FlowControlApi,
     name: &str,
     window: Duration,
-    others_before_per_second: Option<f64>,
+    before: Option<Baseline>,
 ) -> Result<Verification, apidiag_core::api::ApiError> {
     let path = api.flow_schemas().object_path(None, name);
     let (missing, digested) = digested(&ctx.api, &path).await?;
@@ -92,7 +122,9 @@ pub async fn verify(
         missing,
         flow: flows.iter().find(|f| f.flow_schema == name).cloned(),
         others_rejected_per_second: others_rejected(&flows) / w.seconds(),
-        others_before_per_second,
+        others_before_per_second: before.map(|b| b.rejected_per_second),
+        others_wait_p99: others_wait(&flows),
+        others_wait_p99_before: before.and_then(|b| b.wait_p99),
         seconds: w.seconds(),
     })
 }
@@ -110,10 +142,18 @@ impl Verification {
     /// Whether other clients' 429s rose by more than half (and by at least one a
     /// second, so that noise around zero is not a rise).
     pub fn others_rose(&self) -> bool {
-        self.others_before_per_second.is_some_and(|before| {
+        let rejected = self.others_before_per_second.is_some_and(|before| {
             self.others_rejected_per_second > before * 1.5
                 && self.others_rejected_per_second - before >= 1.0
-        })
+        });
+        // Queue waits: doubled and by half a second at least (APF's histogram
+        // buckets are coarse; smaller moves are noise).
+        let waited = match (self.others_wait_p99_before, self.others_wait_p99) {
+            (Some(before), Some(after)) => after > before * 2.0 && after - before >= 0.5,
+            (None, Some(after)) => self.others_before_per_second.is_some() && after >= 1.0,
+            _ => false,
+        };
+        rejected || waited
     }
 
     /// `throttle.flowschema-verified`.
@@ -180,6 +220,15 @@ impl Verification {
                     None => format!("{:.2}/s", self.others_rejected_per_second),
                 },
             ))
+            .evidence(Evidence::new(
+                "other flow schemas' worst queue wait (P99)",
+                match (self.others_wait_p99_before, self.others_wait_p99) {
+                    (Some(b), Some(a)) => format!("{b:.3}s before the fix, {a:.3}s after"),
+                    (None, Some(a)) => format!("{a:.3}s"),
+                    (Some(b), None) => format!("{b:.3}s before the fix, no queueing after"),
+                    (None, None) => "no queueing".into(),
+                },
+            ))
             .source(crate::source("Solution 5b: verify the FlowSchema"));
         if let Some(flow) = &self.flow {
             finding = finding.evidence(Evidence::table(
@@ -233,6 +282,8 @@ mod tests {
             flow,
             others_rejected_per_second: after,
             others_before_per_second: before,
+            others_wait_p99: None,
+            others_wait_p99_before: None,
             seconds: 10.0,
         }
     }
@@ -261,7 +312,13 @@ mod tests {
         let rose = verification(Some(ours.clone()), Some(0.5), 5.0);
         assert!(rose.others_rose());
         assert_eq!(rose.finding().severity, Severity::Warning);
-        assert!(!verification(Some(ours), Some(0.0), 0.5).others_rose());
+        assert!(!verification(Some(ours.clone()), Some(0.0), 0.5).others_rose());
+        let mut slower = verification(Some(ours), Some(0.0), 0.0);
+        slower.others_wait_p99_before = Some(0.1);
+        slower.others_wait_p99 = Some(2.0);
+        assert!(slower.others_rose());
+        slower.others_wait_p99 = Some(0.3);
+        assert!(!slower.others_rose());
         let mut dangling = verification(None, None, 0.0);
         dangling.digested = Some(false);
         assert!(dangling.finding().title.contains("Dangling"));

@@ -106,17 +106,23 @@ fn rejecting(load: &LiveLoad) -> Finding {
                 .map(|(r, c)| format!("{r} {}", n(*c)))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let seats = load
+            let level = load
                 .levels
                 .iter()
                 .find(|l| l.priority_level == f.priority_level);
+            let limit = level.and_then(|l| l.current_limit_seats.or(l.nominal_seats));
             vec![
                 f.priority_level.clone(),
                 f.flow_schema.clone(),
                 n(f.rejected_total()),
                 reasons,
                 n(f.dispatched),
-                seats.and_then(|l| l.nominal_seats).map_or("-".into(), n),
+                level.and_then(|l| l.nominal_seats).map_or("-".into(), n),
+                match (level.and_then(|l| l.executing_seats), limit) {
+                    (Some(used), Some(limit)) => format!("{} of {}", n(used), n(limit)),
+                    (Some(used), None) => n(used),
+                    _ => "-".into(),
+                },
             ]
         })
         .collect();
@@ -137,6 +143,7 @@ fn rejecting(load: &LiveLoad) -> Finding {
                 "by reason",
                 "dispatched",
                 "nominal seats",
+                "seats in use now",
             ],
             rows,
         ));
