@@ -21,6 +21,7 @@ mod jobs;
 mod konnectivity;
 pub(crate) mod util;
 mod webhook;
+mod webhook_faults;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -40,6 +41,11 @@ pub use guard::{
 pub use jobs::EXPECT_LABEL as JOBS_EXPECT_LABEL;
 pub use konnectivity::APP_LABEL as KONNECTIVITY_LABEL;
 pub use webhook::CONFIGURATION as WEBHOOK_CONFIGURATION;
+pub use webhook_faults::{
+    CHAIN as WEBHOOK_CHAIN_NAMESPACE, HANG as WEBHOOK_HANG_NAMESPACE,
+    MUTATING as WEBHOOK_FAULTS_MUTATING, NO_SERVICE as WEBHOOK_NO_SERVICE_NAMESPACE,
+    REFUSED as WEBHOOK_REFUSED_NAMESPACE, VALIDATING as WEBHOOK_FAULTS_VALIDATING,
+};
 
 /// The user agent of every request a scenario makes as admin.
 pub const USER_AGENT: &str = "apidiag-lab/scenario";
@@ -65,6 +71,10 @@ pub enum Scenario {
     /// A `failurePolicy: Fail` validating webhook on every pod creation (outside
     /// kube-system) whose Service has no endpoints.
     FailingWebhook,
+    /// Admission webhooks that break in each known way, one namespace each: a URL
+    /// nobody listens on, one that never answers, a missing Service, a chain of
+    /// `Ignore` webhooks whose timeouts add up to the request's, one on node leases.
+    WebhookFaults,
     /// The AKS managed API server guard: its FlowSchema, PriorityLevelConfiguration,
     /// kube-system Event and scaling-status ConfigMap.
     Guard,
@@ -82,7 +92,7 @@ impl Scenario {
     /// Every scenario, in an order that composes: the ones that create pods come
     /// before the failing webhook (which rejects pod creation), and the flood comes
     /// last so it lists a full cluster.
-    pub const ALL: [Scenario; 9] = [
+    pub const ALL: [Scenario; 10] = [
         Scenario::ObjectBloat,
         Scenario::HelmHistory,
         Scenario::CompletedJobs,
@@ -91,6 +101,7 @@ impl Scenario {
         Scenario::UnavailableApiService,
         Scenario::Guard,
         Scenario::FailingWebhook,
+        Scenario::WebhookFaults,
         Scenario::Flood,
     ];
 
@@ -102,6 +113,7 @@ impl Scenario {
             Scenario::ObjectBloat => "object-bloat",
             Scenario::HelmHistory => "helm-history",
             Scenario::FailingWebhook => "failing-webhook",
+            Scenario::WebhookFaults => "webhook-faults",
             Scenario::Guard => "guard",
             Scenario::Flood => "flood",
             Scenario::UnavailableApiService => "unavailable-apiservice",
@@ -118,6 +130,7 @@ impl Scenario {
             Scenario::ObjectBloat => &bloat::NAMESPACES,
             Scenario::HelmHistory => &[helm::NAMESPACE],
             Scenario::FailingWebhook => &[webhook::NAMESPACE],
+            Scenario::WebhookFaults => &webhook_faults::NAMESPACES,
             Scenario::Guard => &["kube-system"],
             Scenario::Flood => &[],
             Scenario::UnavailableApiService => &[apiservice::NAMESPACE],
@@ -386,6 +399,7 @@ pub async fn apply(
         Scenario::ObjectBloat => bloat::apply(ctx, size, &mut report).await?,
         Scenario::HelmHistory => helm::apply(ctx, size, &mut report).await?,
         Scenario::FailingWebhook => webhook::apply(ctx, &mut report).await?,
+        Scenario::WebhookFaults => webhook_faults::apply(ctx, &mut report).await?,
         Scenario::Guard => guard::apply(ctx, &mut report).await?,
         Scenario::Flood => flood::apply(ctx, size, &mut report).await?,
         Scenario::UnavailableApiService => apiservice::apply(ctx, &mut report).await?,
