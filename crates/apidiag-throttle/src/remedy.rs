@@ -457,9 +457,9 @@ pub async fn command(global: &GlobalArgs, args: &Args) -> Outcome {
         seats: args.seats,
         reject: args.reject,
     };
-    // With an audit log the client is known: the load now is read since start
-    // rather than waited for.
-    let window = if audit.is_some() {
+    // With an audit log the client is known, and a removal needs no load figures:
+    // the load is read since start rather than waited for.
+    let window = if audit.is_some() || fix == Fix::Remove {
         Duration::ZERO
     } else {
         args.window

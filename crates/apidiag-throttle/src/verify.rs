@@ -108,12 +108,20 @@ pub async fn verify(
     let (missing, digested) = digested(&ctx.api, &path).await?;
     let window = window.max(Duration::from_secs(1));
     let first = MetricFamilies::parse(&ctx.api.get_text("/metrics").await?);
+    let first_done = Instant::now();
     tokio::time::sleep(window).await;
     let second = MetricFamilies::parse(&ctx.api.get_text("/metrics").await?);
-    let w = match Window::between(&first, &second, window.as_secs_f64()) {
+    let w = match Window::between(&first, &second, first_done.elapsed().as_secs_f64()) {
         Ok(w) => w,
         // Another replica answered: its counters since start still show the schema.
-        Err(_) => Window::since_start_assuming(&second, window.as_secs_f64()),
+        // (read since it started, so rates stay rates).
+        Err(_) => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64());
+            Window::since_start(&second, now)
+                .unwrap_or_else(|_| Window::since_start_assuming(&second, window.as_secs_f64()))
+        }
     };
     let (flows, _) = load::apf(&w);
     Ok(Verification {

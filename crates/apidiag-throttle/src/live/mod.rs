@@ -124,6 +124,9 @@ pub async fn diagnose(
         }
     };
     let first_at = unix_now();
+    // The window is measured, not assumed: the wait plus the second scrape's
+    // own time (tens of MB on a big cluster).
+    let first_done = std::time::Instant::now();
     let load = if window.is_zero() {
         since_start(first, first_at, minor, None)
     } else {
@@ -137,7 +140,8 @@ pub async fn diagnose(
         match ctx.api.get_text("/metrics").await {
             Ok(text) => {
                 let second = MetricFamilies::parse(&text);
-                match Window::between(first, &second, window.as_secs_f64()) {
+                let elapsed = first_done.elapsed().as_secs_f64();
+                match Window::between(first, &second, elapsed) {
                     Ok(w) => LiveLoad::read(&w, minor, None),
                     Err(refused) => since_start(&second, unix_now(), minor, Some(refused)),
                 }
