@@ -51,7 +51,10 @@ mod aggregate;
 mod documents;
 mod error;
 mod event;
+mod event_scan;
 mod framing;
+#[doc(hidden)]
+pub mod fuzzing;
 mod histogram;
 mod input;
 mod kql;

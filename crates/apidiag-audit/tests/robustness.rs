@@ -272,6 +272,43 @@ proptest! {
     }
 }
 
+/// Bytes that change the meaning of JSON text, so that mangling a line mostly
+/// makes lines that are still nearly JSON (the scanner's hard cases).
+const JSON_BYTES: &[u8] = b"\"\\{}[],: \t\r\n0123456789-+.eEtrufalsn/u\x01";
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// The fast scanner of kube-apiserver lines agrees with serde on every
+    /// line it takes (it hands the others to serde).
+    #[test]
+    fn the_scanner_agrees_with_serde_on_mangled_lines(
+        line in 0usize..500,
+        edits in proptest::collection::vec((0usize..4000, 0usize..JSON_BYTES.len(), 0usize..3, 1usize..4), 1..4),
+    ) {
+        let lines = fixture_lines();
+        let mut bytes = lines[line % lines.len()].clone().into_bytes();
+        for (at, byte, how, len) in edits {
+            let at = at % (bytes.len() + 1);
+            let end = (at + len).min(bytes.len());
+            match how {
+                0 => bytes.insert(at, JSON_BYTES[byte]),
+                1 => { bytes.drain(at..end); }
+                _ => {
+                    let copy = bytes[at..end].to_vec();
+                    bytes.splice(at..at, copy);
+                }
+            }
+        }
+        apidiag_audit::fuzzing::event_line(&bytes);
+    }
+}
+
+fn fixture_lines() -> &'static [String] {
+    static LINES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    LINES.get_or_init(|| fixture_text().lines().map(str::to_owned).collect())
+}
+
 #[test]
 fn unbounded_keys_stay_bounded_and_say_so() {
     // 20,000 GETs of distinct objects (a kubelet-like client) and one object read 500 times.
