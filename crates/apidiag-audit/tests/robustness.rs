@@ -60,6 +60,24 @@ fn an_event_longer_than_a_chunk_is_read_whole() {
 }
 
 #[test]
+fn a_line_longer_than_a_mapped_window_is_read_whole_and_lines_keep_their_numbers() {
+    // A plain file is mapped 4 MiB at a time; from a longer line on it is read.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut events = fixture_events();
+    events[5]["requestObject"] = serde_json::json!({ "data": "x".repeat(9 << 20) });
+    let mut lines: Vec<String> = events.iter().map(ToString::to_string).collect();
+    lines.insert(2, "garbage before".into());
+    lines.insert(lines.len() - 3, "garbage after".into());
+    let report = run(&[write(dir.path(), "big.log", &(lines.join("\n") + "\n"))]);
+    let file = &report.files[0];
+    assert_eq!(file.malformed, 2, "{file:?}");
+    let at: Vec<u64> = file.samples.iter().map(|s| s.at).collect();
+    assert_eq!(at, [3, lines.len() as u64 - 3]);
+    let clean = run(&[write(dir.path(), "clean.log", &fixture_text())]);
+    assert_eq!(fingerprint(&report), fingerprint(&clean));
+}
+
+#[test]
 fn a_truncated_gzip_is_reported_and_what_came_before_counts() {
     let dir = tempfile::tempdir().expect("tempdir");
     let whole = write_gz(dir.path(), "whole.log.gz", &fixture_text());
