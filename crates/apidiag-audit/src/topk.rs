@@ -143,11 +143,21 @@ pub fn compose<'b>(buf: &'b mut String, parts: &[&str]) -> &'b str {
         if i > 0 {
             buf.push(SEP);
         }
-        if part.contains(SEP) {
-            // A separator inside a part would shift the others; audit text never has one.
+        buf.push_str(part);
+    }
+    // Counted once over the key, not searched in each part: this runs several
+    // times per event. A separator inside a part would shift the others;
+    // audit text never has one, so this is the rare path.
+    let seps = buf
+        .bytes()
+        .fold(0usize, |n, b| n + usize::from(b == SEP as u8));
+    if seps + 1 != parts.len().max(1) {
+        buf.clear();
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                buf.push(SEP);
+            }
             buf.extend(part.chars().map(|c| if c == SEP { ' ' } else { c }));
-        } else {
-            buf.push_str(part);
         }
     }
     buf
