@@ -239,21 +239,32 @@ pub(crate) fn lines(
     let mut carry: Vec<u8> = Vec::new();
     let mut skipping = false;
     loop {
-        // A chunk, or twice what is carried: a line longer than a chunk grows the
-        // buffer geometrically instead of being copied over and over.
-        let target = CHUNK.max(carry.len() * 2);
+        // What is carried and then a chunk, or as much again as is carried: a
+        // line longer than a chunk grows the buffer geometrically instead of
+        // being copied over and over. Never asking for less than a chunk also
+        // lets the `BufReader` (a chunk's size) hand the read to the decoder
+        // or the file directly, with no copy through its own buffer.
+        let target = carry.len() + CHUNK.max(carry.len());
         let mut data = channels.recycled.try_recv().unwrap_or_default();
         if data.len() < target {
             data.resize(target, 0);
         }
         data[..carry.len()].copy_from_slice(&carry);
-        let mut filled = carry.len();
+        let (mut filled, carried) = (carry.len(), carry.len());
         carry.clear();
         let mut eof = false;
         while filled < target {
             match reader.read(&mut data[filled..target]) {
                 Ok(0) => {
                     eof = true;
+                    break;
+                }
+                // A short read ends the chunk: asking for the rest (less than
+                // the `BufReader` holds) would make it buffer and copy every
+                // read after this one. Not while a long line is carried,
+                // whose buffer must fill to grow geometrically.
+                Ok(n) if filled + n < target && carried < CHUNK => {
+                    filled += n;
                     break;
                 }
                 Ok(n) => filled += n,
