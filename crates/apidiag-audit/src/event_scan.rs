@@ -35,11 +35,23 @@ use crate::event::{AuditEvent, ObjectRef, RawGroups, ResponseStatus, User};
 const MAX_DEPTH: u32 = 100;
 
 /// Serde's whitespace, the only one JSON allows.
-const WS: [char; 4] = [' ', '\t', '\n', '\r'];
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// `str::trim_matches` with a char set is a search per char; this is two loops
+/// that stop at the first byte of a line, `{`, and its last, `}`.
+fn trim(line: &str) -> &str {
+    let b = line.as_bytes();
+    let start = b.iter().position(|&c| !is_ws(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|&c| !is_ws(c)).map_or(start, |i| i + 1);
+    // Whitespace is ASCII, so both ends are character boundaries.
+    line.get(start..end).unwrap_or_default()
+}
 
 /// The event of a line, or `None` to let serde read it.
 pub(crate) fn scan(line: &str) -> Option<AuditEvent<'_>> {
-    let line = line.trim_matches(WS);
+    let line = trim(line);
     // After trimming, any byte below 0x20 is either inside a string (which
     // JSON forbids) or whitespace between tokens (which Go never writes).
     // Refusing both once here lets strings be scanned for `"` and `\` only.

@@ -389,9 +389,12 @@ fn parse_all(
     for chunk in rx {
         let mut start = 0;
         let data = &chunk.data;
+        // UTF-8 is checked once per chunk (SIMD, chosen at run time), and
+        // line by line only in a chunk that fails, to name the bad lines.
+        let text = simdutf8::basic::from_utf8(data).ok();
         let ends = memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len()));
         for (number, end) in (chunk.first..).zip(ends) {
-            let line = &data[start..end];
+            let (range, line) = (start..end, &data[start..end]);
             start = end + 1;
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
@@ -402,7 +405,9 @@ fn parse_all(
                 summary.other_stages += 1;
                 continue;
             }
-            let Ok(line) = std::str::from_utf8(line) else {
+            // Cut at newlines, so always on character boundaries.
+            let checked = text.and_then(|t| t.get(range));
+            let Some(line) = checked.or_else(|| std::str::from_utf8(line).ok()) else {
                 summary.malformed += 1;
                 summary.note(number, "not UTF-8".into());
                 continue;

@@ -78,6 +78,29 @@ fn a_line_longer_than_a_mapped_window_is_read_whole_and_lines_keep_their_numbers
 }
 
 #[test]
+fn a_line_that_is_not_utf8_is_named_and_the_rest_of_its_chunk_counts() {
+    // UTF-8 is checked per chunk first: a bad byte must cost one line, not the chunk.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut bytes = Vec::new();
+    for (i, line) in fixture_text().lines().enumerate() {
+        if i == 6 {
+            bytes.extend_from_slice(b"{\"kind\":\"Event\",\"verb\":\"\xff\"}\n");
+        }
+        bytes.extend_from_slice(line.as_bytes());
+        bytes.push(b'\n');
+    }
+    let path = dir.path().join("bad-utf8.log");
+    std::fs::write(&path, &bytes).expect("write");
+    let report = run(&[path]);
+    let file = &report.files[0];
+    assert_eq!(file.malformed, 1, "{file:?}");
+    assert_eq!(file.samples[0].at, 7);
+    assert_eq!(file.samples[0].reason, "not UTF-8");
+    let clean = run(&[write(dir.path(), "clean.log", &fixture_text())]);
+    assert_eq!(fingerprint(&report), fingerprint(&clean));
+}
+
+#[test]
 fn a_truncated_gzip_is_reported_and_what_came_before_counts() {
     let dir = tempfile::tempdir().expect("tempdir");
     let whole = write_gz(dir.path(), "whole.log.gz", &fixture_text());
