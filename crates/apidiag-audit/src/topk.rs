@@ -17,6 +17,7 @@
 //! lookup composes the key in a reused buffer and allocates only for a new key.
 
 use hashbrown::HashMap;
+use hashbrown::hash_map::EntryRef;
 
 /// Separates the parts of a composite key.
 pub const SEP: char = '\u{1f}';
@@ -60,15 +61,16 @@ impl<V: Tally> TopK<V> {
 
     /// The payload of `key`, created when new.
     pub fn entry(&mut self, key: &str) -> &mut V {
-        if !self.map.contains_key(key) {
-            if self.map.len() >= self.capacity * 2 {
-                self.prune();
-            }
-            self.map.insert(key.into(), V::default());
+        // One lookup (`entry_ref` hashes once, allocates only for a new key);
+        // the second, to know whether a full table must be pruned first, only
+        // once it is full.
+        if self.map.len() >= self.capacity * 2 && !self.map.contains_key(key) {
+            self.prune();
         }
-        self.map
-            .get_mut(key)
-            .unwrap_or_else(|| unreachable!("inserted above"))
+        match self.map.entry_ref(key) {
+            EntryRef::Occupied(e) => e.into_mut(),
+            EntryRef::Vacant(e) => e.insert_with_key(key.into(), V::default()),
+        }
     }
 
     /// Adds another table.
