@@ -150,9 +150,7 @@ pub fn compose<'b>(buf: &'b mut String, parts: &[&str]) -> &'b str {
     // Counted once over the key, not searched in each part: this runs several
     // times per event. A separator inside a part would shift the others;
     // audit text never has one, so this is the rare path.
-    let seps = buf
-        .bytes()
-        .fold(0usize, |n, b| n + usize::from(b == SEP as u8));
+    let seps = memchr::memchr_iter(SEP as u8, buf.as_bytes()).count();
     if seps + 1 != parts.len().max(1) {
         buf.clear();
         for (i, part) in parts.iter().enumerate() {
