@@ -7,17 +7,20 @@
 //! until a (user agent, user) pair is new, since most events repeat a pair.
 //!
 //! The same struct is filled from `AKSAudit` rows, whose dynamic columns are
-//! the event's sub-objects as JSON text.
+//! the event's sub-objects as JSON text, and by the scanner of
+//! [`event_scan`](crate::event_scan), which reads kube-apiserver's own lines
+//! faster and hands anything unusual back to serde.
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
+use crate::event_scan;
 use crate::time::{Micros, parse_timestamp};
 
 /// A kube-apiserver audit event (`audit.k8s.io/v1` or `v1beta1`), borrowed.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEvent<'a> {
     /// `Event` for a real event; absent in some hand-made exports.
@@ -53,18 +56,30 @@ pub struct AuditEvent<'a> {
 }
 
 /// `user` of an event.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Eq, Deserialize)]
 pub struct User<'a> {
     /// `system:serviceaccount:<ns>:<name>`, `system:node:<n>`, a person, …
     #[serde(borrow, default)]
     pub username: Cow<'a, str>,
     /// The groups as JSON text, parsed only when needed.
     #[serde(borrow, default)]
-    pub groups: Option<&'a RawValue>,
+    pub groups: Option<RawGroups<'a>>,
+}
+
+/// The JSON text of `user.groups`, exactly as in the line. Not a `&RawValue`
+/// because the scanner, which has checked the text already, cannot make one
+/// without parsing it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawGroups<'a>(pub &'a str);
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawGroups<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <&'a RawValue>::deserialize(d).map(|raw| Self(raw.get()))
+    }
 }
 
 /// `objectRef` of an event.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectRef<'a> {
     /// Plural resource name.
@@ -85,7 +100,7 @@ pub struct ObjectRef<'a> {
 }
 
 /// `responseStatus` of an event: only the code matters here.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Eq, Deserialize)]
 pub struct ResponseStatus {
     /// HTTP status code.
     #[serde(default)]
@@ -195,17 +210,25 @@ impl<'a> Request<'a> {
         self.event
             .user
             .groups
-            .and_then(|raw| serde_json::from_str(raw.get()).ok())
+            .and_then(|raw| serde_json::from_str(raw.0).ok())
             .unwrap_or_default()
     }
 }
 
-/// Parses one kube-apiserver event line.
+/// Parses one kube-apiserver event line: the scanner first, serde when the
+/// scanner does not take the line.
 pub(crate) fn parse_event(line: &str) -> Result<Request<'_>, Unusable> {
-    // From `&str`: the line was checked as UTF-8 once, so serde does not check each string again.
-    let event: AuditEvent<'_> =
-        serde_json::from_str(line).map_err(|e| Unusable::Malformed(short(&e)))?;
+    let event = match event_scan::scan(line) {
+        Some(event) => event,
+        None => serde_event(line)?,
+    };
     Request::from_event(event)
+}
+
+/// The reference reading of a line, with serde.
+pub(crate) fn serde_event(line: &str) -> Result<AuditEvent<'_>, Unusable> {
+    // From `&str`: the line was checked as UTF-8 once, so serde does not check each string again.
+    serde_json::from_str(line).map_err(|e| Unusable::Malformed(short(&e)))
 }
 
 /// A serde error in a few words, without the position the report gives anyway.

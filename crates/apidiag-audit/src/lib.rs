@@ -51,11 +51,15 @@ mod aggregate;
 mod documents;
 mod error;
 mod event;
+mod event_scan;
 mod framing;
+#[doc(hidden)]
+pub mod fuzzing;
 mod histogram;
 mod input;
 mod kql;
 mod list_class;
+mod mapped;
 mod options;
 mod patterns;
 mod pipeline;

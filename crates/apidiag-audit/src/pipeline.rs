@@ -4,8 +4,9 @@
 //! Decompression overlaps parsing, memory is the channel's few chunks plus
 //! the bounded tables, and no lock is taken per event.
 //!
-//! Line shapes are cut at the last newline of a block; whole-document shapes
-//! are cut into records by [`documents`](crate::documents).
+//! Line shapes are cut at the last newline of a block (a plain file's blocks
+//! are memory-mapped windows, see [`mapped`](crate::mapped)); whole-document
+//! shapes are cut into records by [`documents`](crate::documents).
 
 use std::io::{self, BufRead};
 
@@ -17,6 +18,7 @@ use crate::error::AuditError;
 use crate::event::{Stage, Unusable};
 use crate::framing::{Category, Framing, with_record};
 use crate::input::Source;
+use crate::mapped::{self, Data};
 use crate::options::{Filter, Options};
 use crate::shape::{Detection, Shape, detect};
 use crate::summary::{FileSummary, Problem};
@@ -38,7 +40,7 @@ pub(crate) struct Chunk {
     pub file: usize,
     pub first: u64,
     pub framing: Framing,
-    pub data: Vec<u8>,
+    pub data: Data,
 }
 
 /// What one pass produced.
@@ -172,15 +174,21 @@ fn read_one(file: usize, source: &Source, channels: &Channels<'_>) -> FileSummar
     };
     summary.shape = Some(shape);
     summary.numbered_by_line = matches!(shape, Shape::KubeApiserver | Shape::StorageBlob);
+    let framing = match shape {
+        Shape::StorageBlob => Framing::ResourceLog,
+        _ => Framing::Kube,
+    };
     let result = match shape {
-        Shape::KubeApiserver => lines(&mut reader, file, Framing::Kube, channels, &mut summary),
-        Shape::StorageBlob => lines(
-            &mut reader,
-            file,
-            Framing::ResourceLog,
-            channels,
-            &mut summary,
-        ),
+        Shape::KubeApiserver | Shape::StorageBlob => {
+            let map = match source {
+                Source::File(path) if !gzip => {
+                    mapped::lines(path, file, framing, channels, &mut summary)
+                }
+                _ => None,
+            };
+            // Not mappable: nothing was sent, the stream is read from its start.
+            map.unwrap_or_else(|| lines(&mut reader, file, framing, 1, channels, &mut summary))
+        }
         Shape::EventHub => documents::event_hub(reader, file, channels.tx),
         Shape::AzQuery => documents::az_rows(reader, file, channels.tx),
         Shape::Csv => documents::csv_rows(reader, file, channels.tx, &mut summary),
@@ -219,32 +227,44 @@ fn io_problem(e: &io::Error, gzip: bool) -> Problem {
     }
 }
 
-fn lines(
+/// Sends the lines of a stream, the first numbered `line`.
+pub(crate) fn lines(
     reader: &mut dyn BufRead,
     file: usize,
     framing: Framing,
+    mut line: u64,
     channels: &Channels<'_>,
     summary: &mut FileSummary,
 ) -> Result<(), Failure> {
-    let mut line = 1u64;
     let mut carry: Vec<u8> = Vec::new();
     let mut skipping = false;
     loop {
-        // A chunk, or twice what is carried: a line longer than a chunk grows the
-        // buffer geometrically instead of being copied over and over.
-        let target = CHUNK.max(carry.len() * 2);
+        // What is carried and then a chunk, or as much again as is carried: a
+        // line longer than a chunk grows the buffer geometrically instead of
+        // being copied over and over. Never asking for less than a chunk also
+        // lets the `BufReader` (a chunk's size) hand the read to the decoder
+        // or the file directly, with no copy through its own buffer.
+        let target = carry.len() + CHUNK.max(carry.len());
         let mut data = channels.recycled.try_recv().unwrap_or_default();
         if data.len() < target {
             data.resize(target, 0);
         }
         data[..carry.len()].copy_from_slice(&carry);
-        let mut filled = carry.len();
+        let (mut filled, carried) = (carry.len(), carry.len());
         carry.clear();
         let mut eof = false;
         while filled < target {
             match reader.read(&mut data[filled..target]) {
                 Ok(0) => {
                     eof = true;
+                    break;
+                }
+                // A short read ends the chunk: asking for the rest (less than
+                // the `BufReader` holds) would make it buffer and copy every
+                // read after this one. Not while a long line is carried,
+                // whose buffer must fill to grow geometrically.
+                Ok(n) if filled + n < target && carried < CHUNK => {
+                    filled += n;
                     break;
                 }
                 Ok(n) => filled += n,
@@ -302,7 +322,7 @@ fn send_lines(
             file,
             first: line,
             framing,
-            data,
+            data: Data::Owned(data),
         })
         .map_err(|_| Failure::Stopped)?;
     }
@@ -369,9 +389,12 @@ fn parse_all(
     for chunk in rx {
         let mut start = 0;
         let data = &chunk.data;
+        // UTF-8 is checked once per chunk (SIMD, chosen at run time), and
+        // line by line only in a chunk that fails, to name the bad lines.
+        let text = simdutf8::basic::from_utf8(data).ok();
         let ends = memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len()));
         for (number, end) in (chunk.first..).zip(ends) {
-            let line = &data[start..end];
+            let (range, line) = (start..end, &data[start..end]);
             start = end + 1;
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
@@ -382,7 +405,9 @@ fn parse_all(
                 summary.other_stages += 1;
                 continue;
             }
-            let Ok(line) = std::str::from_utf8(line) else {
+            // Cut at newlines, so always on character boundaries.
+            let checked = text.and_then(|t| t.get(range));
+            let Some(line) = checked.or_else(|| std::str::from_utf8(line).ok()) else {
                 summary.malformed += 1;
                 summary.note(number, "not UTF-8".into());
                 continue;
@@ -439,7 +464,10 @@ fn parse_all(
             });
         }
         // A full pool means the reader has enough; this buffer is then freed.
-        let _ = give_back.try_send(chunk.data);
+        // A mapped window is unmapped here.
+        if let Data::Owned(data) = chunk.data {
+            let _ = give_back.try_send(data);
+        }
     }
     p
 }

@@ -17,6 +17,7 @@
 //! lookup composes the key in a reused buffer and allocates only for a new key.
 
 use hashbrown::HashMap;
+use hashbrown::hash_map::EntryRef;
 
 /// Separates the parts of a composite key.
 pub const SEP: char = '\u{1f}';
@@ -60,15 +61,16 @@ impl<V: Tally> TopK<V> {
 
     /// The payload of `key`, created when new.
     pub fn entry(&mut self, key: &str) -> &mut V {
-        if !self.map.contains_key(key) {
-            if self.map.len() >= self.capacity * 2 {
-                self.prune();
-            }
-            self.map.insert(key.into(), V::default());
+        // One lookup (`entry_ref` hashes once, allocates only for a new key);
+        // the second, to know whether a full table must be pruned first, only
+        // once it is full.
+        if self.map.len() >= self.capacity * 2 && !self.map.contains_key(key) {
+            self.prune();
         }
-        self.map
-            .get_mut(key)
-            .unwrap_or_else(|| unreachable!("inserted above"))
+        match self.map.entry_ref(key) {
+            EntryRef::Occupied(e) => e.into_mut(),
+            EntryRef::Vacant(e) => e.insert_with_key(key.into(), V::default()),
+        }
     }
 
     /// Adds another table.
@@ -143,11 +145,19 @@ pub fn compose<'b>(buf: &'b mut String, parts: &[&str]) -> &'b str {
         if i > 0 {
             buf.push(SEP);
         }
-        if part.contains(SEP) {
-            // A separator inside a part would shift the others; audit text never has one.
+        buf.push_str(part);
+    }
+    // Counted once over the key, not searched in each part: this runs several
+    // times per event. A separator inside a part would shift the others;
+    // audit text never has one, so this is the rare path.
+    let seps = memchr::memchr_iter(SEP as u8, buf.as_bytes()).count();
+    if seps + 1 != parts.len().max(1) {
+        buf.clear();
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                buf.push(SEP);
+            }
             buf.extend(part.chars().map(|c| if c == SEP { ' ' } else { c }));
-        } else {
-            buf.push_str(part);
         }
     }
     buf

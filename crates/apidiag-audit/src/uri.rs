@@ -27,11 +27,16 @@ impl<'a> Query<'a> {
     /// Reads the parameters of `uri` (`/api/v1/pods?limit=500&…`).
     pub fn parse(uri: &'a str) -> Self {
         let mut query = Self::default();
-        let Some((_, params)) = uri.split_once('?') else {
+        // memchr, not `split_once('?')`: the str searcher for a char is slower
+        // on URIs of a few hundred bytes, and this runs for every LIST and watch.
+        let Some(at) = memchr::memchr(b'?', uri.as_bytes()) else {
             return query;
         };
-        for pair in params.split('&') {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        for pair in uri[at + 1..].split('&') {
+            let (key, value) = match memchr::memchr(b'=', pair.as_bytes()) {
+                Some(eq) => (&pair[..eq], &pair[eq + 1..]),
+                None => (pair, ""),
+            };
             match key {
                 "limit" => query.limit = value.parse().unwrap_or(0),
                 "continue" => query.has_continue = !value.is_empty(),
@@ -71,7 +76,7 @@ impl<'a> Query<'a> {
 
 /// The path of a URI without its query, for non-resource requests.
 pub fn path(uri: &str) -> &str {
-    uri.split_once('?').map_or(uri, |(p, _)| p)
+    memchr::memchr(b'?', uri.as_bytes()).map_or(uri, |at| &uri[..at])
 }
 
 #[cfg(test)]

@@ -60,6 +60,47 @@ fn an_event_longer_than_a_chunk_is_read_whole() {
 }
 
 #[test]
+fn a_line_longer_than_a_mapped_window_is_read_whole_and_lines_keep_their_numbers() {
+    // A plain file is mapped 4 MiB at a time; from a longer line on it is read.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut events = fixture_events();
+    events[5]["requestObject"] = serde_json::json!({ "data": "x".repeat(9 << 20) });
+    let mut lines: Vec<String> = events.iter().map(ToString::to_string).collect();
+    lines.insert(2, "garbage before".into());
+    lines.insert(lines.len() - 3, "garbage after".into());
+    let report = run(&[write(dir.path(), "big.log", &(lines.join("\n") + "\n"))]);
+    let file = &report.files[0];
+    assert_eq!(file.malformed, 2, "{file:?}");
+    let at: Vec<u64> = file.samples.iter().map(|s| s.at).collect();
+    assert_eq!(at, [3, lines.len() as u64 - 3]);
+    let clean = run(&[write(dir.path(), "clean.log", &fixture_text())]);
+    assert_eq!(fingerprint(&report), fingerprint(&clean));
+}
+
+#[test]
+fn a_line_that_is_not_utf8_is_named_and_the_rest_of_its_chunk_counts() {
+    // UTF-8 is checked per chunk first: a bad byte must cost one line, not the chunk.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut bytes = Vec::new();
+    for (i, line) in fixture_text().lines().enumerate() {
+        if i == 6 {
+            bytes.extend_from_slice(b"{\"kind\":\"Event\",\"verb\":\"\xff\"}\n");
+        }
+        bytes.extend_from_slice(line.as_bytes());
+        bytes.push(b'\n');
+    }
+    let path = dir.path().join("bad-utf8.log");
+    std::fs::write(&path, &bytes).expect("write");
+    let report = run(&[path]);
+    let file = &report.files[0];
+    assert_eq!(file.malformed, 1, "{file:?}");
+    assert_eq!(file.samples[0].at, 7);
+    assert_eq!(file.samples[0].reason, "not UTF-8");
+    let clean = run(&[write(dir.path(), "clean.log", &fixture_text())]);
+    assert_eq!(fingerprint(&report), fingerprint(&clean));
+}
+
+#[test]
 fn a_truncated_gzip_is_reported_and_what_came_before_counts() {
     let dir = tempfile::tempdir().expect("tempdir");
     let whole = write_gz(dir.path(), "whole.log.gz", &fixture_text());
@@ -270,6 +311,43 @@ proptest! {
         let report = run(&[path]);
         prop_assert!(report.total_requests() <= 20 * 2);
     }
+}
+
+/// Bytes that change the meaning of JSON text, so that mangling a line mostly
+/// makes lines that are still nearly JSON (the scanner's hard cases).
+const JSON_BYTES: &[u8] = b"\"\\{}[],: \t\r\n0123456789-+.eEtrufalsn/u\x01";
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// The fast scanner of kube-apiserver lines agrees with serde on every
+    /// line it takes (it hands the others to serde).
+    #[test]
+    fn the_scanner_agrees_with_serde_on_mangled_lines(
+        line in 0usize..500,
+        edits in proptest::collection::vec((0usize..4000, 0usize..JSON_BYTES.len(), 0usize..3, 1usize..4), 1..4),
+    ) {
+        let lines = fixture_lines();
+        let mut bytes = lines[line % lines.len()].clone().into_bytes();
+        for (at, byte, how, len) in edits {
+            let at = at % (bytes.len() + 1);
+            let end = (at + len).min(bytes.len());
+            match how {
+                0 => bytes.insert(at, JSON_BYTES[byte]),
+                1 => { bytes.drain(at..end); }
+                _ => {
+                    let copy = bytes[at..end].to_vec();
+                    bytes.splice(at..at, copy);
+                }
+            }
+        }
+        apidiag_audit::fuzzing::event_line(&bytes);
+    }
+}
+
+fn fixture_lines() -> &'static [String] {
+    static LINES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    LINES.get_or_init(|| fixture_text().lines().map(str::to_owned).collect())
 }
 
 #[test]
