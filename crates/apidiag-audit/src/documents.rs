@@ -73,7 +73,7 @@ impl<'t> Records<'t> {
             file: self.file,
             first: self.first,
             framing: self.framing,
-            data: crate::mapped::Data::Owned(data),
+            data,
         };
         self.first = self.next;
         self.tx.send(chunk).is_ok()
@@ -239,7 +239,7 @@ mod tests {
         let lines = rx
             .iter()
             .flat_map(|c| {
-                String::from_utf8(c.data.to_vec())
+                String::from_utf8(c.data)
                     .expect("utf8")
                     .lines()
                     .map(str::to_owned)

@@ -59,7 +59,6 @@ mod histogram;
 mod input;
 mod kql;
 mod list_class;
-mod mapped;
 mod options;
 mod patterns;
 mod pipeline;

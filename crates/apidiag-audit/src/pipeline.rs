@@ -4,9 +4,8 @@
 //! Decompression overlaps parsing, memory is the channel's few chunks plus
 //! the bounded tables, and no lock is taken per event.
 //!
-//! Line shapes are cut at the last newline of a block (a plain file's blocks
-//! are memory-mapped windows, see [`mapped`](crate::mapped)); whole-document
-//! shapes are cut into records by [`documents`](crate::documents).
+//! Line shapes are cut at the last newline of a block; whole-document shapes
+//! are cut into records by [`documents`](crate::documents).
 
 use std::io::{self, BufRead};
 
@@ -18,7 +17,6 @@ use crate::error::AuditError;
 use crate::event::{Stage, Unusable};
 use crate::framing::{Category, Framing, with_record};
 use crate::input::Source;
-use crate::mapped::{self, Data};
 use crate::options::{Filter, Options};
 use crate::shape::{Detection, Shape, detect};
 use crate::summary::{FileSummary, Problem};
@@ -40,7 +38,7 @@ pub(crate) struct Chunk {
     pub file: usize,
     pub first: u64,
     pub framing: Framing,
-    pub data: Data,
+    pub data: Vec<u8>,
 }
 
 /// What one pass produced.
@@ -174,21 +172,15 @@ fn read_one(file: usize, source: &Source, channels: &Channels<'_>) -> FileSummar
     };
     summary.shape = Some(shape);
     summary.numbered_by_line = matches!(shape, Shape::KubeApiserver | Shape::StorageBlob);
-    let framing = match shape {
-        Shape::StorageBlob => Framing::ResourceLog,
-        _ => Framing::Kube,
-    };
     let result = match shape {
-        Shape::KubeApiserver | Shape::StorageBlob => {
-            let map = match source {
-                Source::File(path) if !gzip => {
-                    mapped::lines(path, file, framing, channels, &mut summary)
-                }
-                _ => None,
-            };
-            // Not mappable: nothing was sent, the stream is read from its start.
-            map.unwrap_or_else(|| lines(&mut reader, file, framing, 1, channels, &mut summary))
-        }
+        Shape::KubeApiserver => lines(&mut reader, file, Framing::Kube, channels, &mut summary),
+        Shape::StorageBlob => lines(
+            &mut reader,
+            file,
+            Framing::ResourceLog,
+            channels,
+            &mut summary,
+        ),
         Shape::EventHub => documents::event_hub(reader, file, channels.tx),
         Shape::AzQuery => documents::az_rows(reader, file, channels.tx),
         Shape::Csv => documents::csv_rows(reader, file, channels.tx, &mut summary),
@@ -227,15 +219,14 @@ fn io_problem(e: &io::Error, gzip: bool) -> Problem {
     }
 }
 
-/// Sends the lines of a stream, the first numbered `line`.
-pub(crate) fn lines(
+fn lines(
     reader: &mut dyn BufRead,
     file: usize,
     framing: Framing,
-    mut line: u64,
     channels: &Channels<'_>,
     summary: &mut FileSummary,
 ) -> Result<(), Failure> {
+    let mut line = 1u64;
     let mut carry: Vec<u8> = Vec::new();
     let mut skipping = false;
     loop {
@@ -322,7 +313,7 @@ fn send_lines(
             file,
             first: line,
             framing,
-            data: Data::Owned(data),
+            data,
         })
         .map_err(|_| Failure::Stopped)?;
     }
@@ -464,10 +455,7 @@ fn parse_all(
             });
         }
         // A full pool means the reader has enough; this buffer is then freed.
-        // A mapped window is unmapped here.
-        if let Data::Owned(data) = chunk.data {
-            let _ = give_back.try_send(data);
-        }
+        let _ = give_back.try_send(chunk.data);
     }
     p
 }

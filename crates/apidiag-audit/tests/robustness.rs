@@ -60,8 +60,8 @@ fn an_event_longer_than_a_chunk_is_read_whole() {
 }
 
 #[test]
-fn a_line_longer_than_a_mapped_window_is_read_whole_and_lines_keep_their_numbers() {
-    // A plain file is mapped 4 MiB at a time; from a longer line on it is read.
+fn a_nine_mib_line_is_read_whole_and_lines_keep_their_numbers() {
+    // Longer than several chunks: read whole, and the lines around it keep their numbers.
     let dir = tempfile::tempdir().expect("tempdir");
     let mut events = fixture_events();
     events[5]["requestObject"] = serde_json::json!({ "data": "x".repeat(9 << 20) });
