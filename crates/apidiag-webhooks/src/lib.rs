@@ -17,4 +17,6 @@
 //! classifies failure messages, [`verdicts`] turns it all into findings, and
 //! [`fixes`] plans the smallest safe change first.
 
+pub mod configuration;
+pub mod owner;
 pub mod selector;
