@@ -18,5 +18,6 @@
 //! [`fixes`] plans the smallest safe change first.
 
 pub mod configuration;
+pub mod intercepts;
 pub mod owner;
 pub mod selector;
