@@ -18,6 +18,7 @@
 //! [`fixes`] plans the smallest safe change first.
 
 pub mod configuration;
+pub mod errors;
 pub mod intercepts;
 pub mod owner;
 pub mod selector;
