@@ -17,6 +17,7 @@
 //! classifies failure messages, [`verdicts`] turns it all into findings, and
 //! [`fixes`] plans the smallest safe change first.
 
+pub mod backend;
 pub mod ca;
 pub mod configuration;
 pub mod errors;
