@@ -18,6 +18,7 @@
 //! [`fixes`] plans the smallest safe change first.
 
 pub mod backend;
+pub mod budget;
 pub mod ca;
 pub mod configuration;
 pub mod errors;
