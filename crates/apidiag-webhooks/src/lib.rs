@@ -22,6 +22,7 @@ pub mod budget;
 pub mod ca;
 pub mod configuration;
 pub mod errors;
+pub mod fixes;
 pub mod intercepts;
 pub mod owner;
 pub mod selector;
