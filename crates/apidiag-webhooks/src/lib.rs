@@ -26,3 +26,4 @@ pub mod fixes;
 pub mod intercepts;
 pub mod owner;
 pub mod selector;
+pub mod verdicts;

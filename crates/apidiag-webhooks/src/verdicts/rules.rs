@@ -1,0 +1,475 @@
+//! The rules behind [`super::findings`], one function per finding family.
+
+use std::collections::BTreeSet;
+
+use apidiag_core::finding::{Evidence, Finding, Severity};
+
+use super::{
+    Judged, Observed, ObservedFailure, cause2, failure_table, is_static, lease_budget_reached,
+    metrics_evidence, tunnel_source, webhook_evidence, with_owner_and_fixes,
+};
+use crate::backend::BackendState;
+use crate::budget::{LEASE_TIMEOUT_LIMIT_SECONDS, slow_on};
+use crate::ca::CaVerdict;
+use crate::configuration::{ClientConfig, Webhook};
+use crate::errors::FailureCause;
+use crate::fixes::Fix;
+use crate::intercepts::{Interception, Namespace, RequestKind, catches_all};
+
+fn critical_list(j: &Judged<'_>) -> String {
+    let mut list: Vec<String> = j
+        .critical
+        .iter()
+        .map(|(r, i)| match i {
+            Interception::MaybeConditions => {
+                format!("{} (unless its matchConditions exclude it)", r.describe())
+            }
+            _ => r.describe(),
+        })
+        .collect();
+    if catches_all(j.webhook) {
+        list.insert(0, "every resource (`*`)".into());
+    }
+    list.join(", ")
+}
+
+/// The findings about one webhook: blocking, self-deadlock, system reach, failing
+/// open, TLS, AKS enforcer opt-out.
+pub(super) fn per_webhook(j: &Judged<'_>, on_aks: bool) -> Vec<Finding> {
+    let w = j.webhook;
+    let mut out = Vec::new();
+    let down = j.down();
+    let self_deadlock = j.own_backend.possible() && w.fails_closed();
+    let fixes_first_safe = [Fix::FailOpen, Fix::ExcludeSystem, Fix::Delete];
+
+    if down && w.fails_closed() {
+        let mut title = format!(
+            "Fail-closed webhook {} cannot be reached: every request it intercepts is rejected",
+            w.name
+        );
+        if self_deadlock {
+            title = format!(
+                "Fail-closed webhook {} cannot be reached and blocks its own replacement pods: deadlock",
+                w.name
+            );
+        }
+        let mut detail = "With failurePolicy Fail, a webhook whose backend is down answers every request it intercepts with HTTP 500 \
+(`failed calling webhook`). The guide's Cause 2: if it intercepts the pods that would bring it (or konnectivity) back, the cluster \
+cannot heal. Smallest safe change first: fail open (failurePolicy Ignore) on this webhook; then exclude the system namespaces; \
+deleting the configuration (Solution 2) is the last resort. Webhook configurations are never sent to webhooks, so these changes \
+always go through.".to_string();
+        if !j.critical.is_empty() {
+            detail.push_str(&format!(
+                " It intercepts what the cluster needs: {}.",
+                critical_list(j)
+            ));
+        }
+        let mut f = Finding::new(
+            "webhooks.fail-closed-backend-down",
+            Severity::Critical,
+            title,
+        )
+        .detail(detail)
+        .evidence(webhook_evidence(w))
+        .evidence(Evidence::new("backend", j.backend.describe()));
+        if self_deadlock && let Some(ns) = w.service_namespace() {
+            f = f.evidence(Evidence::new("self-interception", format!("pod CREATE in {ns} with its backend's labels is sent to this webhook: replacement pods are rejected too")));
+        }
+        if let Some(table) = failure_table(&j.failures) {
+            f = f.evidence(table);
+        }
+        for e in metrics_evidence(j.metrics) {
+            f = f.evidence(e);
+        }
+        out.push(with_owner_and_fixes(
+            f.source(cause2()),
+            w,
+            &fixes_first_safe,
+        ));
+    } else if self_deadlock {
+        let ns = w.service_namespace().unwrap_or_default();
+        let f = Finding::new("webhooks.blocks-own-backend", Severity::Warning,
+            format!("Fail-closed webhook {} intercepts its own replacement pods in {ns}", w.name))
+            .detail("If its backend ever goes down, the pods that would replace it are rejected by the webhook itself: the \
+deadlock of the guide's Cause 2. Exclude its own namespace (and the system namespaces), or fail open.")
+            .evidence(webhook_evidence(w))
+            .evidence(Evidence::new("backend", j.backend.describe()))
+            .source(cause2());
+        out.push(with_owner_and_fixes(
+            f,
+            w,
+            &[Fix::ExcludeSystem, Fix::FailOpen],
+        ));
+    }
+
+    // The platform's own fail-closed webhooks (AKS's node webhook) are by design.
+    if !down && w.fails_closed() && !j.critical.is_empty() && !j.platform {
+        let mut detail = format!(
+            "It intercepts {}. If its backend fails, kube-system pods (konnectivity-agent, CoreDNS), node heartbeats or \
+leader election fail with it, and the cluster may not be able to bring the webhook back (the guide's Cause 2).",
+            critical_list(j)
+        );
+        if w.aks_enforcer_opt_out && on_aks {
+            detail.push_str(" It opts out of the AKS Admissions Enforcer, so AKS does not keep kube-system out of it.");
+        }
+        let f = Finding::new(
+            "webhooks.system-fail-closed",
+            Severity::Warning,
+            format!(
+                "Fail-closed webhook {} intercepts requests the cluster needs to heal itself",
+                w.name
+            ),
+        )
+        .detail(detail)
+        .evidence(webhook_evidence(w))
+        .evidence(Evidence::new("backend", j.backend.describe()))
+        .source(cause2());
+        out.push(with_owner_and_fixes(
+            f,
+            w,
+            &[Fix::ExcludeSystem, Fix::FailOpen],
+        ));
+    }
+
+    let fail_open = j.metrics.and_then(|m| m.fail_open).is_some_and(|n| n > 0.0);
+    if !w.fails_closed() && (down || fail_open) {
+        let mut f = Finding::new("webhooks.failing-open", Severity::Warning,
+            format!("Fail-open webhook {} is failing: requests pass without its checks", w.name))
+            .detail("With failurePolicy Ignore a failing webhook lets requests through unchecked (a silent policy bypass), and each call \
+still costs up to its timeout when the backend hangs. Fix the backend; shorten the timeout if it hangs.")
+            .evidence(webhook_evidence(w))
+            .evidence(Evidence::new("backend", j.backend.describe()));
+        if let Some(table) = failure_table(&j.failures) {
+            f = f.evidence(table);
+        }
+        for e in metrics_evidence(j.metrics) {
+            f = f.evidence(e);
+        }
+        out.push(with_owner_and_fixes(
+            f.source(cause2()),
+            w,
+            &[Fix::ShortenTimeout],
+        ));
+    }
+
+    if let Some(f) = tls(j) {
+        out.push(f);
+    }
+    if w.aks_enforcer_opt_out && on_aks {
+        let reaches_system = j
+            .critical
+            .iter()
+            .any(|(r, _)| r.resource == "pods" || r.resource == "leases");
+        let severity = if w.fails_closed() && reaches_system {
+            Severity::Warning
+        } else {
+            Severity::Info
+        };
+        let f = Finding::new("webhooks.aks-enforcer-opt-out", severity,
+            format!("Webhook {} opts out of the AKS Admissions Enforcer", w.name))
+            .detail("AKS's Admissions Enforcer keeps kube-system and AKS namespaces out of every webhook, except those labelled or \
+annotated `admissions.enforcer/disabled: true` (Kyverno ≥ 1.12 sets it by default). A fail-closed opted-out webhook can block \
+kube-system and konnectivity: the guide's scenario.")
+            .evidence(webhook_evidence(w))
+            .source(cause2());
+        out.push(if severity == Severity::Warning {
+            with_owner_and_fixes(f, w, &[Fix::ExcludeSystem])
+        } else {
+            f
+        });
+    }
+    out
+}
+
+fn tls(j: &Judged<'_>) -> Option<Finding> {
+    let w = j.webhook;
+    let service_backed = matches!(w.client, ClientConfig::Service { .. });
+    let seen: Vec<&&ObservedFailure> = j
+        .failures
+        .iter()
+        .filter(|f| matches!(f.failure.cause, FailureCause::Tls { .. }))
+        .collect();
+    let breaks = j.ca.unusable() || j.ca.empty_is_a_problem(service_backed) || !seen.is_empty();
+    let weak = matches!(&j.ca, CaVerdict::Certificates { problems, .. } if !problems.is_empty());
+    if !breaks && !weak {
+        return None;
+    }
+    let severity = if breaks && w.fails_closed() {
+        Severity::Critical
+    } else {
+        Severity::Warning
+    };
+    let mut f = Finding::new("webhooks.tls", severity, format!("Webhook {} has a TLS problem: {}", w.name, j.ca.summary()))
+        .detail("The API server verifies the webhook's serving certificate with the caBundle (or, if it is empty, its own system roots). \
+An expired, unparsable or wrong bundle fails every call with `x509:` errors. If cert-manager's cainjector or the webhook's \
+controller manages the bundle, check its Certificate and restart the injector rather than editing the bundle.")
+        .evidence(webhook_evidence(w))
+        .evidence(Evidence::new("caBundle", j.ca.summary()));
+    if !seen.is_empty() {
+        let owned: Vec<&ObservedFailure> = seen.into_iter().copied().collect();
+        if let Some(table) = failure_table(&owned) {
+            f = f.evidence(table);
+        }
+    }
+    let fixes: &[Fix] = if breaks && w.fails_closed() {
+        &[Fix::FailOpen]
+    } else {
+        &[]
+    };
+    Some(with_owner_and_fixes(f.source(cause2()), w, fixes))
+}
+
+/// `webhooks.lease-timeout`: any webhook on leases above 3 s, whatever its policy.
+pub(super) fn lease_timeouts(
+    webhooks: &[Webhook],
+    kube_system: &Namespace,
+    node_lease: &Namespace,
+) -> Option<Finding> {
+    let mut rows = Vec::new();
+    let mut seen = BTreeSet::new();
+    for request in [
+        RequestKind::lease_update(node_lease.clone()),
+        RequestKind::lease_update(kube_system.clone()),
+    ] {
+        for (id, timeout) in slow_on(webhooks, &request) {
+            if seen.insert(id.clone()) {
+                rows.push(vec![
+                    id.to_string(),
+                    format!("{timeout}s"),
+                    request.describe(),
+                ]);
+            }
+        }
+    }
+    if rows.is_empty() {
+        return None;
+    }
+    let first = seen
+        .iter()
+        .next()
+        .map(|id| id.name.clone())
+        .unwrap_or_default();
+    Some(
+        Finding::new("webhooks.lease-timeout", Severity::Warning,
+            format!("{} webhooks intercept lease renewals with a timeout above {LEASE_TIMEOUT_LIMIT_SECONDS}s", rows.len()))
+            .detail("Kubelet heartbeats and leader election renew leases within 10 s. One hanging webhook with the default 10 s timeout \
+makes nodes NotReady and controllers lose leadership, even with failurePolicy Ignore (kubernetes/kubernetes#90217). Gardener allows \
+at most 3 s on leases.")
+            .evidence(Evidence::table("webhooks on leases", &["webhook", "timeout", "request"], rows))
+            .offer(Fix::ShortenTimeout.id(), Fix::ShortenTimeout.title(), crate::fixes::command(Fix::ShortenTimeout, &first))
+            .offer(Fix::ExcludeSystem.id(), Fix::ExcludeSystem.title(), crate::fixes::command(Fix::ExcludeSystem, &first))
+            .source(cause2()),
+    )
+}
+
+/// `webhooks.chained-timeout`: the worst case of a critical request (or a pod
+/// create anywhere) reaches its client's budget, or 504s were seen.
+pub(super) fn chained_budget(
+    webhooks: &[Webhook],
+    criticals: &[RequestKind],
+    failures: &[ObservedFailure],
+) -> Option<Finding> {
+    let mut requests = criticals.to_vec();
+    requests.push(RequestKind::pod_create(Namespace::named("default")));
+    let over: Vec<_> = requests
+        .iter()
+        .filter_map(|r| lease_budget_reached(webhooks, r))
+        .collect();
+    let deadlines: u64 = failures
+        .iter()
+        .filter(|f| f.failure.cause == FailureCause::RequestDeadline)
+        .map(|f| f.count)
+        .sum();
+    if over.is_empty() && deadlines == 0 {
+        return None;
+    }
+    let mut f = Finding::new("webhooks.chained-timeout", Severity::Warning,
+        "The webhooks' chained timeouts can exhaust a request's deadline")
+        .detail("Mutating webhooks run in sequence (IfNeeded ones may run twice), validating ones in parallel; a hanging backend costs \
+each call its whole timeout. When the sum reaches the request's deadline (60 s, 10 s for lease renewals) the request fails with \
+504 even if every webhook is Ignore (kubernetes/kubernetes#128162). Shorten the timeouts.")
+        .source(cause2());
+    for b in &over {
+        f = f.evidence(Evidence::new(
+            b.request.describe(),
+            format!("worst case {}s", b.worst_case_seconds),
+        ));
+    }
+    if let Some(b) = over.first() {
+        f = f.evidence(Evidence::table(
+            format!("chain for {}", b.request.describe()),
+            &["webhook", "phase", "timeout", "note"],
+            b.rows(),
+        ));
+    }
+    if deadlines > 0 {
+        f = f.evidence(Evidence::new("504s seen", format!("{deadlines} requests failed with `request did not complete within requested timeout`")));
+    }
+    let first = over
+        .first()
+        .and_then(|b| b.mutating.first().or(b.validating.first()))
+        .map(|s| s.webhook.name.clone())
+        .unwrap_or_default();
+    Some(f.offer(
+        Fix::ShortenTimeout.id(),
+        Fix::ShortenTimeout.title(),
+        crate::fixes::command(Fix::ShortenTimeout, &first),
+    ))
+}
+
+/// `webhooks.tunnel`: failures through the control-plane-to-node tunnel.
+pub(super) fn tunnel(judged: &[Judged<'_>], failures: &[ObservedFailure]) -> Option<Finding> {
+    let tunnel: Vec<&ObservedFailure> = failures
+        .iter()
+        .filter(|f| f.failure.cause == FailureCause::Tunnel)
+        .collect();
+    if tunnel.is_empty() {
+        return None;
+    }
+    let names: BTreeSet<&str> = tunnel.iter().map(|f| f.webhook.as_str()).collect();
+    let fail_closed = judged
+        .iter()
+        .any(|j| names.contains(j.webhook.name.as_str()) && j.webhook.fails_closed())
+        || names
+            .iter()
+            .any(|n| !judged.iter().any(|j| j.webhook.name == *n));
+    let blocks_agents = judged.iter().any(|j| {
+        names.contains(j.webhook.name.as_str())
+            && j.webhook.fails_closed()
+            && j.critical
+                .iter()
+                .any(|(r, _)| r.resource == "pods" && r.subresource.is_empty())
+    });
+    let mut detail = "The API server reaches service webhooks through the control-plane-to-node tunnel (konnectivity on AKS). \
+`tunnel-uds`, `proxysocket` or `No agent available` mean the tunnel failed, not necessarily the webhook: check it with \
+`kubectl apidiag connectivity`.".to_string();
+    if blocks_agents {
+        detail.push_str(" The failing webhook is fail-closed and intercepts pod creation in kube-system, where konnectivity-agent runs: \
+it may be why the tunnel cannot come back (the guide's Cause 2). Failing it open breaks the loop.");
+    }
+    let mut f = Finding::new(
+        "webhooks.tunnel",
+        if fail_closed {
+            Severity::Critical
+        } else {
+            Severity::Warning
+        },
+        format!(
+            "Webhook calls fail in the control-plane-to-node tunnel ({})",
+            names.into_iter().collect::<Vec<_>>().join(", ")
+        ),
+    )
+    .detail(detail)
+    .source(tunnel_source())
+    .next("kubectl apidiag connectivity");
+    if let Some(table) = failure_table(&tunnel) {
+        f = f.evidence(table);
+    }
+    if blocks_agents && let Some(first) = tunnel.first() {
+        f = f.offer(
+            Fix::FailOpen.id(),
+            Fix::FailOpen.title(),
+            crate::fixes::command(Fix::FailOpen, &first.webhook),
+        );
+    }
+    Some(f)
+}
+
+/// `webhooks.unlisted`: webhooks that fail or are measured but not in the API:
+/// static manifest webhooks (1.36+), or configurations deleted since.
+pub(super) fn unlisted(webhooks: &[Webhook], observed: &Observed) -> Option<Finding> {
+    let known: BTreeSet<&str> = webhooks.iter().map(|w| w.name.as_str()).collect();
+    let names: BTreeSet<&str> = observed
+        .failures
+        .iter()
+        .map(|f| f.webhook.as_str())
+        .chain(observed.metrics.keys().map(String::as_str))
+        .chain(
+            webhooks
+                .iter()
+                .filter(|w| w.is_static())
+                .map(|w| w.name.as_str()),
+        )
+        .filter(|n| !known.contains(n) || webhooks.iter().any(|w| w.name == *n && w.is_static()))
+        .collect();
+    if names.is_empty() {
+        return None;
+    }
+    let rows = names
+        .iter()
+        .map(|n| {
+            vec![
+                n.to_string(),
+                if is_static(n) {
+                    "static manifest webhook".into()
+                } else {
+                    "not in the API".into()
+                },
+            ]
+        })
+        .collect();
+    Some(
+        Finding::new("webhooks.unlisted", Severity::Info, format!("{} webhooks are called but not listed by the API", names.len()))
+            .detail("Static (manifest-based) webhooks (1.36+, names ending `.static.k8s.io`) are loaded from the control plane's disk: \
+no API call can delete or patch them, and they are evaluated even on webhook configurations. Other names may belong to \
+configurations deleted since the API server started (the metrics keep counting them).")
+            .evidence(Evidence::table("webhooks", &["name", "what"], rows))
+            .source(cause2()),
+    )
+}
+
+/// `webhooks.rejecting`: the webhook answered and denied: policy, not an outage.
+pub(super) fn rejections(failures: &[ObservedFailure]) -> Option<Finding> {
+    let denied: Vec<&ObservedFailure> = failures
+        .iter()
+        .filter(|f| matches!(f.failure.cause, FailureCause::Rejected { .. }))
+        .collect();
+    let table = failure_table(&denied)?;
+    Some(
+        Finding::new("webhooks.rejecting", Severity::Info, format!("{} requests were denied by webhook policy", denied.iter().map(|f| f.count).sum::<u64>()))
+            .detail("These webhooks answered and said no: their policy decided, nothing is down. Fix the objects, or the policy.")
+            .evidence(table)
+            .source(cause2()),
+    )
+}
+
+/// `webhooks.platform-owned`: not ours to change (ok: context only).
+pub(super) fn platform_owned(judged: &[Judged<'_>]) -> Option<Finding> {
+    let rows: Vec<Vec<String>> = judged
+        .iter()
+        .filter(|j| j.platform)
+        .map(|j| {
+            let owner = j
+                .webhook
+                .owners
+                .iter()
+                .find(|o| o.platform)
+                .map(|o| format!("{} ({})", o.owner, o.evidence))
+                .unwrap_or_default();
+            vec![
+                j.webhook.id().to_string(),
+                owner,
+                match j.backend {
+                    BackendState::Ready { .. } => "ready".into(),
+                    ref b => b.describe(),
+                },
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    Some(
+        Finding::new(
+            "webhooks.platform-owned",
+            Severity::Ok,
+            format!("{} webhooks belong to the platform", rows.len()),
+        )
+        .detail("The platform reconciles these; apidiag reports them and never edits them.")
+        .evidence(Evidence::table(
+            "webhooks",
+            &["webhook", "owner", "backend"],
+            rows,
+        )),
+    )
+}
