@@ -131,6 +131,9 @@ pub enum CaVerdict {
     Certificates {
         certificates: Vec<Certificate>,
         problems: Vec<CaProblem>,
+        /// Certificates inside their validity now (a rotation bundle may hold an
+        /// expired CA next to its successor, often with the same subject).
+        valid_now: usize,
     },
 }
 
@@ -142,12 +145,7 @@ impl CaVerdict {
         match self {
             CaVerdict::Empty => false,
             CaVerdict::Unparsable { .. } => true,
-            CaVerdict::Certificates { certificates, problems } => certificates.iter().all(|c| {
-                problems.iter().any(|p| {
-                    p.breaks_now()
-                        && matches!(p, CaProblem::Expired { subject, .. } | CaProblem::NotYetValid { subject, .. } if *subject == c.subject)
-                })
-            }),
+            CaVerdict::Certificates { valid_now, .. } => *valid_now == 0,
         }
     }
 
@@ -162,7 +160,11 @@ impl CaVerdict {
         match self {
             CaVerdict::Empty => "empty: the API server's own trust roots verify the webhook (only a public CA works)".into(),
             CaVerdict::Unparsable { reason } => format!("unparsable: {reason}"),
-            CaVerdict::Certificates { certificates, problems } => {
+            CaVerdict::Certificates {
+                certificates,
+                problems,
+                ..
+            } => {
                 let first = certificates.first().map(|c| format!("{}, valid until {}", c.subject, time(c.not_after))).unwrap_or_default();
                 let count = match certificates.len() {
                     1 => "1 certificate".to_string(),
@@ -189,13 +191,16 @@ pub fn judge(bundle: &CaBundle, now: Timestamp) -> CaVerdict {
         CaBundle::Bytes(bytes) => match certificates(bytes) {
             Err(reason) => CaVerdict::Unparsable { reason },
             Ok(certificates) => {
-                let problems = certificates
+                let now = now.as_second();
+                let problems = certificates.iter().flat_map(|c| problems(c, now)).collect();
+                let valid_now = certificates
                     .iter()
-                    .flat_map(|c| problems(c, now.as_second()))
-                    .collect();
+                    .filter(|c| c.not_before <= now && now <= c.not_after)
+                    .count();
                 CaVerdict::Certificates {
                     certificates,
                     problems,
+                    valid_now,
                 }
             }
         },

@@ -4,20 +4,24 @@ use super::*;
 
 const DAY: i64 = 86_400;
 
-/// A fresh ECDSA P-256 certificate; validity from 2000 to 2100, and the tests
-/// choose `now` against it, so nothing rots.
-fn generated(ca: bool) -> Vec<u8> {
+/// A fresh ECDSA P-256 certificate valid from 2000 to `until` (a year); the
+/// tests choose `now` against it, so nothing rots.
+fn generated_until(ca: bool, until: i32) -> Vec<u8> {
     let mut params = CertificateParams::new(vec!["webhook.policy.svc".to_string()]).unwrap();
     params
         .distinguished_name
         .push(DnType::CommonName, "policy-ca");
     params.not_before = rcgen::date_time_ymd(2000, 1, 1);
-    params.not_after = rcgen::date_time_ymd(2100, 1, 1);
+    params.not_after = rcgen::date_time_ymd(until, 1, 1);
     if ca {
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     }
     let key = KeyPair::generate().unwrap();
     params.self_signed(&key).unwrap().pem().into_bytes()
+}
+
+fn generated(ca: bool) -> Vec<u8> {
+    generated_until(ca, 2100)
 }
 
 fn at(seconds: i64) -> Timestamp {
@@ -78,29 +82,31 @@ fn expired_not_yet_valid_and_expiring_soon_follow_now() {
 
 #[test]
 fn a_rotation_bundle_with_one_expired_ca_still_verifies() {
-    let old = generated(true);
+    // Same subject for both, as when cert-manager rotates a CA.
+    let old = generated_until(true, 2010);
     let mut both = old.clone();
-    both.extend_from_slice(&generated(true));
-    let cert = parsed(&old);
-    // Same validity for both here, so judge the problem list directly instead.
-    let fresh = Certificate {
-        not_after: cert.not_after + 400 * DAY,
-        ..cert.clone()
+    both.extend_from_slice(&generated_until(true, 2100));
+    let expired_at = parsed(&old).not_after;
+    let verdict = judge(&CaBundle::Bytes(both), at(expired_at + 365 * DAY));
+    let CaVerdict::Certificates {
+        certificates,
+        problems,
+        valid_now,
+    } = &verdict
+    else {
+        panic!("{verdict:?}")
     };
-    let now = cert.not_after + DAY;
-    assert!(problems(&fresh, now).is_empty());
-    assert_eq!(certificates(&both).unwrap().len(), 2);
-    let verdict = CaVerdict::Certificates {
-        certificates: vec![
-            cert.clone(),
-            Certificate {
-                subject: "new".into(),
-                ..fresh
-            },
-        ],
-        problems: problems(&cert, now),
-    };
+    assert_eq!((certificates.len(), *valid_now), (2, 1));
+    assert!(
+        matches!(problems[..], [CaProblem::Expired { .. }]),
+        "{problems:?}"
+    );
     assert!(!verdict.unusable());
+    assert!(
+        verdict.summary().starts_with("2 certificates: "),
+        "{}",
+        verdict.summary()
+    );
 }
 
 #[test]
