@@ -27,9 +27,10 @@ use crate::intercepts::{
 };
 use crate::selector::Labels;
 
-mod rules;
+mod cluster;
 #[cfg(test)]
 mod tests;
+mod webhook;
 
 /// What the check read, for the judgement. Everything live is optional: the
 /// server may not serve a metric, RBAC may hide Events.
@@ -49,8 +50,25 @@ pub struct Observed {
     /// Whether the cluster is AKS; `None`: inferred from the AKS enforcer's
     /// fingerprints (its field manager, `kubernetes.azure.com/managedby` labels).
     pub on_aks: Option<bool>,
+    /// When the check looked: certificates are judged and Events aged against it
+    /// (the default, the epoch, would make every certificate not yet valid: use
+    /// [`Observed::new`]).
     pub now: Timestamp,
 }
+
+impl Observed {
+    /// Nothing observed yet, at `now`.
+    pub fn new(now: Timestamp) -> Self {
+        Observed {
+            now,
+            ..Observed::default()
+        }
+    }
+}
+
+/// Failures seen within this many seconds prove a backend unreachable now;
+/// older ones (Events live an hour) only say it failed before.
+pub const RECENT_FAILURE_SECONDS: i64 = 600;
 
 /// A webhook's backend and the labels its replacement pods will carry
 /// ([`crate::backend::backend_pod_labels`]), for the self-deadlock question.
@@ -113,24 +131,39 @@ pub(crate) struct Judged<'a> {
     /// Its own replacement pods (service-backed only).
     pub own_backend: Interception,
     pub platform: bool,
+    /// Unreachable-backend failures seen within [`RECENT_FAILURE_SECONDS`] (or undated).
+    pub recent_failures: bool,
 }
 
 impl Judged<'_> {
-    /// Unreachable now: the backend is down, an in-cluster URL, or live
-    /// failures say so (tunnel failures excepted: they are the tunnel's).
+    /// Unreachable now: the backend is down, an in-cluster URL, recent
+    /// failures say so (tunnel failures excepted: they are the tunnel's), or the
+    /// fail-closed counter grew while no ready backend is known.
     pub fn down(&self) -> bool {
         let url_unresolvable =
             matches!(&self.backend, BackendState::Url(t) if t.cluster_internal) && !self.platform;
-        let live = self
-            .failures
-            .iter()
-            .any(|f| f.failure.cause.is_unreachable() && f.failure.cause != FailureCause::Tunnel);
-        let metric = self
-            .metrics
-            .and_then(|m| m.calling_errors)
-            .is_some_and(|n| n > 0.0);
-        self.backend.is_down() || url_unresolvable || live || metric
+        let ready = matches!(self.backend, BackendState::Ready { .. });
+        self.backend.is_down()
+            || url_unresolvable
+            || self.recent_failures
+            || (self.calling_errors() && !ready)
     }
+
+    /// Calls failed earlier (metrics since the API server started, older Events),
+    /// though nothing shows the backend down now.
+    pub fn failed_before(&self) -> bool {
+        !self.down() && (self.calling_errors() || self.failures.iter().any(|f| unreachable(f)))
+    }
+
+    fn calling_errors(&self) -> bool {
+        self.metrics
+            .and_then(|m| m.calling_errors)
+            .is_some_and(|n| n > 0.0)
+    }
+}
+
+fn unreachable(f: &ObservedFailure) -> bool {
+    f.failure.cause.is_unreachable() && f.failure.cause != FailureCause::Tunnel
 }
 
 fn namespace(observed: &Observed, name: &str) -> Namespace {
@@ -148,19 +181,30 @@ fn judge<'a>(
     webhook: &'a Webhook,
     criticals: &[RequestKind],
 ) -> Judged<'a> {
-    let id = webhook.id();
-    let (backend, pod_labels) = match (observed.backends.get(&id), &webhook.client) {
+    let (backend, pod_labels) = match (observed.backends.get(&webhook.id()), &webhook.client) {
         (Some(b), _) => (b.state.clone(), b.pod_labels.clone()),
-        (None, client) => (crate::backend::judge(client, None, &[], &[]), Labels::new()),
+        // URL webhooks are judged from their URL alone.
+        (None, client @ ClientConfig::Url(_)) => {
+            (crate::backend::judge(client, None, &[], &[]), Labels::new())
+        }
+        (None, _) => (
+            BackendState::Unknown {
+                reason: "not read".into(),
+            },
+            Labels::new(),
+        ),
     };
-    // A service webhook with no backend observed was judged "Service missing"
-    // above; only say so when the check actually looked.
-    let backend = match (&backend, observed.backends.contains_key(&id)) {
-        (BackendState::ServiceMissing { .. }, false) => BackendState::Unknown {
-            reason: "not read".into(),
-        },
-        _ => backend,
-    };
+    let failures: Vec<&ObservedFailure> = observed
+        .failures
+        .iter()
+        .filter(|f| f.webhook == webhook.name)
+        .collect();
+    let now = observed.now.as_second();
+    let recent_failures = failures.iter().any(|f| {
+        unreachable(f)
+            && f.last_seen
+                .is_none_or(|t| now - t.as_second() <= RECENT_FAILURE_SECONDS)
+    });
     let own_backend = match &webhook.client {
         ClientConfig::Service { namespace: ns, .. } => {
             intercepts_own_backend(webhook, &namespace(observed, ns), &pod_labels)
@@ -170,11 +214,8 @@ fn judge<'a>(
     Judged {
         webhook,
         ca: ca::judge(&webhook.ca_bundle, observed.now),
-        failures: observed
-            .failures
-            .iter()
-            .filter(|f| f.webhook == webhook.name)
-            .collect(),
+        failures,
+        recent_failures,
         metrics: observed.metrics.get(&webhook.name),
         critical: criticals
             .iter()
@@ -207,25 +248,25 @@ pub fn findings(observed: &Observed) -> Vec<Finding> {
 
     let mut found = Vec::new();
     for j in &judged {
-        found.extend(rules::per_webhook(j, on_aks));
+        found.extend(webhook::findings(j, on_aks));
     }
-    found.extend(rules::lease_timeouts(
+    found.extend(cluster::lease_timeouts(
         &observed.webhooks,
         &kube_system,
         &node_lease,
     ));
-    found.extend(rules::chained_budget(
+    found.extend(cluster::chained_budget(
         &observed.webhooks,
         &criticals,
         &observed.failures,
     ));
-    found.extend(rules::tunnel(&judged, &observed.failures));
-    found.extend(rules::unlisted(&observed.webhooks, observed));
-    found.extend(rules::rejections(&observed.failures));
+    found.extend(cluster::tunnel(&judged, &observed.failures));
+    found.extend(cluster::unlisted(&observed.webhooks, observed));
+    found.extend(cluster::rejections(&observed.failures));
     if !found.iter().any(|f| f.severity > Severity::Ok) {
         found.push(healthy(&judged));
     }
-    found.extend(rules::platform_owned(&judged));
+    found.extend(cluster::platform_owned(&judged));
     found.sort_by_key(|f| std::cmp::Reverse(f.severity));
     found
 }
@@ -236,17 +277,43 @@ fn healthy(judged: &[Judged<'_>]) -> Finding {
             .detail("Without Mutating or ValidatingWebhookConfigurations nothing can block requests in admission.")
             .source(cause2());
     }
-    let ready = judged
+    let service_backed: Vec<&Judged<'_>> = judged
+        .iter()
+        .filter(|j| matches!(j.webhook.client, ClientConfig::Service { .. }))
+        .collect();
+    let ready = service_backed
         .iter()
         .filter(|j| matches!(j.backend, BackendState::Ready { .. }))
         .count();
+    let unread = service_backed
+        .iter()
+        .filter(|j| matches!(j.backend, BackendState::Unknown { .. }))
+        .count();
+    let mut detail =
+        "No fail-closed webhook is down, intercepts its own backend or what the cluster \
+needs to heal itself, or holds lease renewals too long."
+            .to_string();
+    if unread > 0 {
+        detail.push_str(&format!(
+            " {unread} service backends were not read, so their state is unknown."
+        ));
+    }
     Finding::new(
         "webhooks.healthy",
         Severity::Ok,
-        format!("{} admission webhooks checked: none blocks the cluster", judged.len()),
+        format!(
+            "{} admission webhooks checked: none blocks the cluster",
+            judged.len()
+        ),
     )
-    .detail("Every service-backed webhook has ready endpoints, and no fail-closed webhook intercepts what the cluster needs to heal itself.")
-    .evidence(Evidence::new("ready backends", format!("{ready} of {} webhooks", judged.len())))
+    .detail(detail)
+    .evidence(Evidence::new(
+        "ready backends",
+        format!(
+            "{ready} of {} service-backed webhooks",
+            service_backed.len()
+        ),
+    ))
     .source(cause2())
 }
 

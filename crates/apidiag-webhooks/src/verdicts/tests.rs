@@ -276,7 +276,7 @@ fn live_failures_alone_prove_a_fail_closed_webhook_down() {
     let found = findings(&observed);
     assert_eq!(found[0].id, "webhooks.fail-closed-backend-down");
     assert!(!found[0].title.contains("deadlock"));
-    // Metrics too.
+    // The fail-closed counter alone proves it only when no ready backend is known.
     let mut by_metric = observed.clone();
     by_metric.failures.clear();
     by_metric.metrics.insert(
@@ -287,8 +287,81 @@ fn live_failures_alone_prove_a_fail_closed_webhook_down() {
         },
     );
     assert_eq!(
+        ids(&findings(&by_metric))[0],
+        ("webhooks.failed-before", Severity::Warning)
+    );
+    by_metric.backends.clear();
+    assert_eq!(
         findings(&by_metric)[0].id,
         "webhooks.fail-closed-backend-down"
+    );
+}
+
+#[test]
+fn old_failures_say_it_failed_before_not_that_it_is_down() {
+    let hooks = webhooks(
+        Kind::Validating,
+        "v",
+        json!({}),
+        vec![service_hook(
+            "deploy.example.com",
+            "Fail",
+            deployments_only(),
+            json!({}),
+        )],
+    );
+    let mut observed = observed(hooks, ready());
+    let mut old = failure(
+        "failed calling webhook \"deploy.example.com\": failed to call webhook: Post \"https://x.svc:443/?timeout=10s\": EOF",
+        2,
+    );
+    old.last_seen =
+        Some(observed.now - jiff::SignedDuration::from_secs(RECENT_FAILURE_SECONDS + 60));
+    observed.failures.push(old.clone());
+    let found = findings(&observed);
+    assert_eq!(
+        ids(&found)[0],
+        ("webhooks.failed-before", Severity::Warning)
+    );
+    assert_eq!(
+        found[0]
+            .evidence
+            .iter()
+            .find(|e| e.label == "failures seen")
+            .map(|e| e.rows.len()),
+        Some(1)
+    );
+    old.last_seen = Some(observed.now - jiff::SignedDuration::from_secs(30));
+    observed.failures = vec![old];
+    assert_eq!(
+        ids(&findings(&observed))[0],
+        ("webhooks.fail-closed-backend-down", Severity::Critical)
+    );
+}
+
+#[test]
+fn unread_service_backends_are_unknown_not_missing() {
+    let hooks = webhooks(
+        Kind::Validating,
+        "v",
+        json!({}),
+        vec![service_hook(
+            "deploy.example.com",
+            "Fail",
+            deployments_only(),
+            json!({}),
+        )],
+    );
+    let observed = Observed {
+        webhooks: hooks,
+        ..Observed::new(Timestamp::now())
+    };
+    let found = findings(&observed);
+    assert_eq!(ids(&found), [("webhooks.healthy", Severity::Ok)]);
+    assert!(
+        found[0].detail.contains("1 service backends were not read"),
+        "{}",
+        found[0].detail
     );
 }
 
