@@ -22,41 +22,63 @@ pub(super) fn lease_timeouts(
     kube_system: &Namespace,
     node_lease: &Namespace,
 ) -> Option<Finding> {
-    let mut rows = Vec::new();
-    let mut seen = BTreeSet::new();
+    let mut slow: Vec<(&Webhook, String)> = Vec::new();
     for request in [
         RequestKind::lease_update(node_lease.clone()),
         RequestKind::lease_update(kube_system.clone()),
     ] {
-        for (id, timeout) in slow_on(webhooks, &request) {
-            if seen.insert(id.clone()) {
-                rows.push(vec![
-                    id.to_string(),
-                    format!("{timeout}s"),
-                    request.describe(),
-                ]);
+        for (id, _) in slow_on(webhooks, &request) {
+            if !slow.iter().any(|(w, _)| w.id() == id)
+                && let Some(w) = webhooks.iter().find(|w| w.id() == id)
+            {
+                slow.push((w, request.describe()));
             }
         }
     }
-    if rows.is_empty() {
+    if slow.is_empty() {
         return None;
     }
-    let first = seen
+    let rows = slow
         .iter()
-        .next()
-        .map(|id| id.name.clone())
-        .unwrap_or_default();
-    Some(
-        Finding::new("webhooks.lease-timeout", Severity::Warning,
-            format!("{} webhooks intercept lease renewals with a timeout above {LEASE_TIMEOUT_LIMIT_SECONDS}s", rows.len()))
-            .detail("Kubelet heartbeats and leader election renew leases within 10 s. One hanging webhook with the default 10 s timeout \
-makes nodes NotReady and controllers lose leadership, even with failurePolicy Ignore (kubernetes/kubernetes#90217). Gardener allows \
-at most 3 s on leases.")
-            .evidence(Evidence::table("webhooks on leases", &["webhook", "timeout", "request"], rows))
-            .offer(Fix::ShortenTimeout.id(), Fix::ShortenTimeout.title(), crate::fixes::command(Fix::ShortenTimeout, &first))
-            .offer(Fix::ExcludeSystem.id(), Fix::ExcludeSystem.title(), crate::fixes::command(Fix::ExcludeSystem, &first))
-            .source(cause2()),
+        .map(|(w, request)| {
+            let owners: Vec<&str> = w.owners.iter().map(|o| o.owner.as_str()).collect();
+            vec![
+                w.id().to_string(),
+                format!("{}s", w.timeout_seconds),
+                request.clone(),
+                owners.join(", "),
+            ]
+        })
+        .collect();
+    let mut f = Finding::new(
+        "webhooks.lease-timeout",
+        Severity::Warning,
+        format!(
+            "{} webhooks intercept lease renewals with a timeout above {LEASE_TIMEOUT_LIMIT_SECONDS}s",
+            slow.len()
+        ),
     )
+    .detail(
+        "Kubelet heartbeats and leader election renew leases within 10 s. One hanging webhook with the default \
+10 s timeout makes nodes NotReady and controllers lose leadership, even with failurePolicy Ignore \
+(kubernetes/kubernetes#90217). Gardener allows at most 3 s on leases. An owner listed will revert the change.",
+    )
+    .evidence(Evidence::table(
+        "webhooks on leases",
+        &["webhook", "timeout", "request", "reconciled by"],
+        rows,
+    ))
+    .source(cause2());
+    // Offer the fixes for the first webhook we may edit (the platform's are not ours).
+    if let Some((w, _)) = slow
+        .iter()
+        .find(|(w, _)| !w.owners.iter().any(|o| o.platform))
+    {
+        for fix in [Fix::ShortenTimeout, Fix::ExcludeSystem] {
+            f = f.offer(fix.id(), fix.title(), crate::fixes::command(fix, &w.name));
+        }
+    }
+    Some(f)
 }
 
 /// `webhooks.chained-timeout`: the worst case of a critical request (or a pod

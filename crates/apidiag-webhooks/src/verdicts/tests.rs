@@ -210,6 +210,23 @@ fn the_guide_scenario_kyverno_fail_closed_on_aks() {
             .any(|e| e.label == "backend" && e.value.contains("CrashLoopBackOff"))
     );
 
+    let leases = found
+        .iter()
+        .find(|f| f.id == "webhooks.lease-timeout")
+        .unwrap();
+    assert_eq!(
+        leases.evidence[0].rows[0][1..],
+        [
+            "10s",
+            "leases.coordination.k8s.io UPDATE in kube-node-lease",
+            "Kyverno"
+        ]
+    );
+    assert_eq!(
+        leases.remediations[0].command,
+        "kubectl apidiag webhooks --fix shorten-timeout --webhook validate.kyverno.svc-fail"
+    );
+
     let tunnel = found.iter().find(|f| f.id == "webhooks.tunnel").unwrap();
     assert_eq!(tunnel.next, ["kubectl apidiag connectivity"]);
     assert!(
