@@ -18,6 +18,7 @@ use apidiag_core::remediation::{Action, Operation, Plan};
 use crate::budget::LEASE_TIMEOUT_LIMIT_SECONDS;
 use crate::configuration::{self, ConfigurationError, Kind, Webhook};
 use crate::intercepts::{METADATA_NAME, Namespace, RequestKind, intercepts};
+use crate::owner;
 
 /// The timeout apidiag sets on webhooks not on leases (Gardener's limit).
 pub const MAX_TIMEOUT_SECONDS: u32 = 15;
@@ -145,10 +146,8 @@ pub fn plan(fix: Fix, targets: &[Target<'_>], options: FixOptions) -> Result<Pla
             .as_str()
             .unwrap_or_default()
             .to_string();
-        if let Some(owner) = hooks
-            .first()
-            .and_then(|w| w.owners.iter().find(|o| o.platform))
-        {
+        let owners = owner::hints(&target.object["metadata"]);
+        if let Some(owner) = owners.iter().find(|o| o.platform) {
             return Err(PlanError::PlatformOwned {
                 configuration: config,
                 owner: owner.owner.clone(),
@@ -166,12 +165,12 @@ pub fn plan(fix: Fix, targets: &[Target<'_>], options: FixOptions) -> Result<Pla
             .iter()
             .filter(|w| target.webhooks.is_empty() || target.webhooks.contains(&w.name))
             .collect();
-        if let Some(first) = hooks.first() {
-            warnings.extend(first.owners.iter().map(|o| o.warning()));
-            if fix == Fix::ExcludeSystem && !options.match_conditions && first.aks_enforcer_managed
-            {
-                warnings.push("the AKS Admissions Enforcer (field manager admissionsenforcer) also writes namespaceSelector: it keeps its own expressions, and yours stay next to them".into());
-            }
+        warnings.extend(owners.iter().map(|o| o.warning()));
+        let enforced = owner::managers(&target.object["metadata"])
+            .iter()
+            .any(|m| m == owner::AKS_ENFORCER_MANAGER);
+        if fix == Fix::ExcludeSystem && !options.match_conditions && enforced {
+            warnings.push("the AKS Admissions Enforcer (field manager admissionsenforcer) also writes namespaceSelector: it keeps its own expressions, and yours stay next to them".into());
         }
         let resource = target.kind.resource_type(target.version);
         if fix == Fix::Delete {

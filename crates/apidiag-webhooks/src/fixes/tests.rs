@@ -252,3 +252,41 @@ fn names_ids_and_commands() {
         "kubectl apidiag webhooks --fix fail-open --webhook w"
     );
 }
+
+#[test]
+fn the_aks_enforcer_is_named_when_a_selector_is_written() {
+    let mut object = kyverno();
+    object["metadata"]["managedFields"] = json!([{"manager": "admissionsenforcer"}]);
+    let t = target(&object, &["validate.kyverno.svc-fail"]);
+    let warning = plan(
+        Fix::ExcludeSystem,
+        std::slice::from_ref(&t),
+        FixOptions::default(),
+    )
+    .unwrap()
+    .warning
+    .unwrap_or_default();
+    assert!(warning.contains("admissionsenforcer"), "{warning}");
+    // With matchConditions the selector is left alone, so nothing to say.
+    let warning = plan(
+        Fix::ExcludeSystem,
+        &[t],
+        FixOptions {
+            match_conditions: true,
+        },
+    )
+    .unwrap()
+    .warning
+    .unwrap_or_default();
+    assert!(!warning.contains("admissionsenforcer"), "{warning}");
+}
+
+#[test]
+fn a_platform_configuration_without_webhooks_is_still_refused() {
+    let object =
+        json!({"metadata": {"name": "aks", "labels": {"kubernetes.azure.com/managedby": "aks"}}});
+    assert!(matches!(
+        plan(Fix::Delete, &[target(&object, &[])], FixOptions::default()),
+        Err(PlanError::PlatformOwned { .. })
+    ));
+}

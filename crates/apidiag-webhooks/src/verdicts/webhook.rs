@@ -54,7 +54,7 @@ pub(super) fn findings(j: &Judged<'_>, on_aks: bool) -> Vec<Finding> {
 (`failed calling webhook`). The guide's Cause 2: if it intercepts the pods that would bring it (or konnectivity) back, the cluster \
 cannot heal. Smallest safe change first: fail open (failurePolicy Ignore) on this webhook; then exclude the system namespaces; \
 deleting the configuration (Solution 2) is the last resort. Webhook configurations are never sent to webhooks, so these changes \
-always go through.".to_string();
+go through even now (static manifest webhooks aside).".to_string();
         if !j.critical.is_empty() {
             detail.push_str(&format!(
                 " It intercepts what the cluster needs: {}.",
