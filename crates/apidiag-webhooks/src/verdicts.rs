@@ -81,7 +81,8 @@ pub struct Backend {
 /// One classified failure, aggregated (an Event's `count`, its last timestamp).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObservedFailure {
-    /// The webhook name the message names (`failed calling webhook "<name>"`).
+    /// The webhook name the message names (`failed calling webhook "<name>"`);
+    /// empty when it names none (a 504 from the request deadline).
     pub webhook: String,
     pub failure: WebhookFailure,
     pub count: u64,

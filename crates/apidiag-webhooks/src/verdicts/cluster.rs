@@ -124,16 +124,23 @@ each call its whole timeout. When the sum reaches the request's deadline (60 s, 
     if deadlines > 0 {
         f = f.evidence(Evidence::new("504s seen", format!("{deadlines} requests failed with `request did not complete within requested timeout`")));
     }
-    let first = over
+    // Offer the fix for the slowest webhook of the chain that we may edit.
+    let slowest = over
         .first()
-        .and_then(|b| b.mutating.first().or(b.validating.first()))
-        .map(|s| s.webhook.name.clone())
-        .unwrap_or_default();
-    Some(f.offer(
-        Fix::ShortenTimeout.id(),
-        Fix::ShortenTimeout.title(),
-        crate::fixes::command(Fix::ShortenTimeout, &first),
-    ))
+        .into_iter()
+        .flat_map(|b| b.mutating.iter().chain(&b.validating))
+        .filter_map(|step| webhooks.iter().find(|w| w.id() == step.webhook))
+        .filter(|w| !w.owners.iter().any(|o| o.platform))
+        // The first of equals: the earliest in the chain.
+        .min_by_key(|w| std::cmp::Reverse(w.timeout_seconds));
+    if let Some(w) = slowest {
+        f = f.offer(
+            Fix::ShortenTimeout.id(),
+            Fix::ShortenTimeout.title(),
+            crate::fixes::command(Fix::ShortenTimeout, &w.name),
+        );
+    }
+    Some(f)
 }
 
 /// `webhooks.tunnel`: failures through the control-plane-to-node tunnel.
@@ -145,20 +152,29 @@ pub(super) fn tunnel(judged: &[Judged<'_>], failures: &[ObservedFailure]) -> Opt
     if tunnel.is_empty() {
         return None;
     }
-    let names: BTreeSet<&str> = tunnel.iter().map(|f| f.webhook.as_str()).collect();
+    // A tunnel failure without a webhook name (a log line) still counts as one.
+    let names: BTreeSet<&str> = tunnel
+        .iter()
+        .map(|f| f.webhook.as_str())
+        .filter(|n| !n.is_empty())
+        .collect();
     let fail_closed = judged
         .iter()
         .any(|j| names.contains(j.webhook.name.as_str()) && j.webhook.fails_closed())
         || names
             .iter()
             .any(|n| !judged.iter().any(|j| j.webhook.name == *n));
-    let blocks_agents = judged.iter().any(|j| {
+    // A fail-closed one on kube-system pod creation may be why the tunnel is down:
+    // konnectivity-agent pods cannot be created (the guide's Cause 2).
+    let blocking_agents = judged.iter().find(|j| {
         names.contains(j.webhook.name.as_str())
             && j.webhook.fails_closed()
+            && !j.platform
             && j.critical
                 .iter()
                 .any(|(r, _)| r.resource == "pods" && r.subresource.is_empty())
     });
+    let blocks_agents = blocking_agents.is_some();
     let mut detail = "The API server reaches service webhooks through the control-plane-to-node tunnel (konnectivity on AKS). \
 `tunnel-uds`, `proxysocket` or `No agent available` mean the tunnel failed, not necessarily the webhook: check it with \
 `kubectl apidiag connectivity`.".to_string();
@@ -173,10 +189,12 @@ it may be why the tunnel cannot come back (the guide's Cause 2). Failing it open
         } else {
             Severity::Warning
         },
-        format!(
-            "Webhook calls fail in the control-plane-to-node tunnel ({})",
-            names.into_iter().collect::<Vec<_>>().join(", ")
-        ),
+        match names.iter().copied().collect::<Vec<_>>().join(", ") {
+            list if list.is_empty() => {
+                "Webhook calls fail in the control-plane-to-node tunnel".to_string()
+            }
+            list => format!("Webhook calls fail in the control-plane-to-node tunnel ({list})"),
+        },
     )
     .detail(detail)
     .source(tunnel_source())
@@ -184,11 +202,11 @@ it may be why the tunnel cannot come back (the guide's Cause 2). Failing it open
     if let Some(table) = failure_table(&tunnel) {
         f = f.evidence(table);
     }
-    if blocks_agents && let Some(first) = tunnel.first() {
+    if let Some(j) = blocking_agents {
         f = f.offer(
             Fix::FailOpen.id(),
             Fix::FailOpen.title(),
-            crate::fixes::command(Fix::FailOpen, &first.webhook),
+            crate::fixes::command(Fix::FailOpen, &j.webhook.name),
         );
     }
     Some(f)
@@ -202,6 +220,7 @@ pub(super) fn unlisted(webhooks: &[Webhook], observed: &Observed) -> Option<Find
         .failures
         .iter()
         .map(|f| f.webhook.as_str())
+        .filter(|n| !n.is_empty())
         .chain(observed.metrics.keys().map(String::as_str))
         .chain(
             webhooks

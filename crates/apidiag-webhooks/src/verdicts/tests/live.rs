@@ -171,6 +171,10 @@ fn chained_timeouts_reach_the_request_deadline() {
         chained.evidence
     );
     assert!(chained.detail.contains("128162"));
+    assert_eq!(
+        chained.remediations[0].command,
+        "kubectl apidiag webhooks --fix shorten-timeout --webhook m0.example.com"
+    );
 }
 
 #[test]
@@ -206,4 +210,39 @@ fn unlisted_static_webhooks_and_rejections_are_info() {
             .iter()
             .any(|r| r[0] == "deny.example.com" && r[1] == "not in the API")
     );
+}
+
+#[test]
+fn failures_that_name_no_webhook_are_not_unlisted_names() {
+    let mut observed = Observed::new(Timestamp::now());
+    observed.failures.push(failure(
+        "Timeout: request did not complete within requested timeout - context deadline exceeded",
+        2,
+    ));
+    observed.failures.push(failure(
+        "dial unix /tunnel-uds/proxysocket: connect: no such file",
+        1,
+    ));
+    let found = findings(&observed);
+    let got = ids(&found);
+    assert!(
+        got.contains(&("webhooks.chained-timeout", Severity::Warning)),
+        "{got:?}"
+    );
+    assert!(
+        !got.iter().any(|(id, _)| *id == "webhooks.unlisted"),
+        "{got:?}"
+    );
+    let tunnel = found.iter().find(|f| f.id == "webhooks.tunnel").unwrap();
+    assert_eq!(
+        tunnel.title,
+        "Webhook calls fail in the control-plane-to-node tunnel"
+    );
+    assert_eq!(tunnel.severity, Severity::Warning);
+    let chained = found
+        .iter()
+        .find(|f| f.id == "webhooks.chained-timeout")
+        .unwrap();
+    assert!(chained.evidence.iter().any(|e| e.label == "504s seen"));
+    assert!(chained.remediations.is_empty(), "no webhook to shorten");
 }
