@@ -201,6 +201,8 @@ fn rule_matches(rule: &Rule, policy: MatchPolicy, request: &RequestKind) -> bool
     // Equivalent (the v1 default) also matches another version of the same
     // resource: the server converts the object to the version the rule names.
     // Cross-group equivalents (extensions → apps) are gone from current servers.
+    // It over-reports a rule naming a version the server no longer serves (the
+    // server cannot convert to it): the safe side for a blast radius.
     let version = policy == MatchPolicy::Equivalent || any_or(&rule.api_versions, &request.version);
     let resource = rule.resources.iter().any(|r| {
         let (res, sub) = r.split_once('/').unwrap_or((r.as_str(), ""));
