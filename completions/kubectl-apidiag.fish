@@ -51,6 +51,7 @@ complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -s V -l ve
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "etcd" -d 'Find what fills etcd (size, objects per type, completed Jobs, failed Pods, Helm history, large objects) and clean it up safely'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "guard" -d 'Find the AKS managed API server guard, explain what it throttles, and remove or relax it safely'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "throttle" -d 'Find what and who loads the API server (live from /metrics, or from an audit log) and throttle the offending client with a FlowSchema'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "webhooks" -d 'Find the admission webhook that blocks the cluster, prove why, and change it safely'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "undo" -d 'Restore a backup bundle written by a remediation (default: the newest one not yet restored in which something changed)'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "backups" -d 'List the backup bundles remediations have written'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "version" -d 'Print the version'
@@ -171,6 +172,31 @@ complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -s y -l yes -d 'Apply the chosen remediation without asking (a backup is still written first)'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -l dry-run -d 'Show the plan and dry-run it on the server, then stop without changing anything'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand throttle" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand webhooks" -l fix -d 'Apply a fix to the webhooks named by --webhook (previewed, dry-run, confirmed, backed up, undoable)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand webhooks" -l webhook -d 'With --fix: a webhook to change, by its name in the configuration (repeatable); delete removes its whole configuration' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand webhooks" -l kubeconfig -d 'Path to the kubeconfig file to use (default: $KUBECONFIG, merged, then ~/.kube/config)' -r -F
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand webhooks" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand webhooks" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand webhooks" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand webhooks" -s n -l namespace -d 'Namespace for namespaced checks (default: the context\'s namespace)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand webhooks" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand webhooks" -l as-group -d 'Group to impersonate (repeat for several groups)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand webhooks" -l request-timeout -d 'How long to wait for one API request before giving up: 30s, 1m, 0 for no limit' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand webhooks" -s o -l output -d 'Output format: human for people, json or yaml for scripts (schema: docs/report-schema.md)' -r -f -a "human\t''
+json\t''
+yaml\t''"
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand webhooks" -l color -d 'When to use colour in human output (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand webhooks" -l qps -d 'Requests per second, at most, averaged over a run' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand webhooks" -l burst -d 'Requests that may be sent back to back before --qps applies' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand webhooks" -l max-requests -d 'Requests one run may send in all; checks that would need more stop and say so' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand webhooks" -l page-size -d 'Objects per page in LIST requests' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand webhooks" -s v -l verbose -d 'Human output: show `ok` findings in full, not as a count'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand webhooks" -l summary -d 'Human output: print only the summary (one line per finding above ok) and the cost'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand webhooks" -s y -l yes -d 'Apply the chosen remediation without asking (a backup is still written first)'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand webhooks" -l dry-run -d 'Show the plan and dry-run it on the server, then stop without changing anything'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand webhooks" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l rate -d 'Objects per second at most while a cleanup is restored (the diagnosis keeps --qps); the pace adapts below it' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l ttl -d 'Restored Jobs whose ttlSecondsAfterFinished has passed (the TTL controller deletes them again at once): keep (as saved), drop (they stay), or a duration such as 24h (they stay that long)' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand undo" -l kubeconfig -d 'Path to the kubeconfig file to use (default: $KUBECONFIG, merged, then ~/.kube/config)' -r -F
@@ -289,12 +315,13 @@ complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __comple
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __complete" -s y -l yes -d 'Apply the chosen remediation without asking (a backup is still written first)'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __complete" -l dry-run -d 'Show the plan and dry-run it on the server, then stop without changing anything'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand __complete" -s h -l help -d 'Print help'
-complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle undo backups version completion __complete help" -f -a "etcd" -d 'Find what fills etcd (size, objects per type, completed Jobs, failed Pods, Helm history, large objects) and clean it up safely'
-complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle undo backups version completion __complete help" -f -a "guard" -d 'Find the AKS managed API server guard, explain what it throttles, and remove or relax it safely'
-complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle undo backups version completion __complete help" -f -a "throttle" -d 'Find what and who loads the API server (live from /metrics, or from an audit log) and throttle the offending client with a FlowSchema'
-complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle undo backups version completion __complete help" -f -a "undo" -d 'Restore a backup bundle written by a remediation (default: the newest one not yet restored in which something changed)'
-complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle undo backups version completion __complete help" -f -a "backups" -d 'List the backup bundles remediations have written'
-complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle undo backups version completion __complete help" -f -a "version" -d 'Print the version'
-complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle undo backups version completion __complete help" -f -a "completion" -d 'Print shell completions for kubectl-apidiag'
-complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle undo backups version completion __complete help" -f -a "__complete" -d 'Candidates for kubectl\'s plugin completion (see completions/kubectl_complete-apidiag)'
-complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle undo backups version completion __complete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle webhooks undo backups version completion __complete help" -f -a "etcd" -d 'Find what fills etcd (size, objects per type, completed Jobs, failed Pods, Helm history, large objects) and clean it up safely'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle webhooks undo backups version completion __complete help" -f -a "guard" -d 'Find the AKS managed API server guard, explain what it throttles, and remove or relax it safely'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle webhooks undo backups version completion __complete help" -f -a "throttle" -d 'Find what and who loads the API server (live from /metrics, or from an audit log) and throttle the offending client with a FlowSchema'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle webhooks undo backups version completion __complete help" -f -a "webhooks" -d 'Find the admission webhook that blocks the cluster, prove why, and change it safely'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle webhooks undo backups version completion __complete help" -f -a "undo" -d 'Restore a backup bundle written by a remediation (default: the newest one not yet restored in which something changed)'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle webhooks undo backups version completion __complete help" -f -a "backups" -d 'List the backup bundles remediations have written'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle webhooks undo backups version completion __complete help" -f -a "version" -d 'Print the version'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle webhooks undo backups version completion __complete help" -f -a "completion" -d 'Print shell completions for kubectl-apidiag'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle webhooks undo backups version completion __complete help" -f -a "__complete" -d 'Candidates for kubectl\'s plugin completion (see completions/kubectl_complete-apidiag)'
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand help; and not __fish_seen_subcommand_from etcd guard throttle webhooks undo backups version completion __complete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

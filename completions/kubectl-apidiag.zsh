@@ -180,6 +180,36 @@ remove\:"Delete every FlowSchema and PriorityLevelConfiguration apidiag created 
 '--help[Print help (see more with '\''--help'\'')]' \
 && ret=0
 ;;
+(webhooks)
+_arguments "${_arguments_options[@]}" : \
+'--fix=[Apply a fix to the webhooks named by --webhook (previewed, dry-run, confirmed, backed up, undoable)]:FIX:_default' \
+'*--webhook=[With --fix\: a webhook to change, by its name in the configuration (repeatable); delete removes its whole configuration]:NAME:_default' \
+'--kubeconfig=[Path to the kubeconfig file to use (default\: \$KUBECONFIG, merged, then ~/.kube/config)]:FILE:_files' \
+'--context=[The kubeconfig context to use]:NAME:_default' \
+'--cluster=[The kubeconfig cluster to use]:NAME:_default' \
+'--user=[The kubeconfig user to use]:NAME:_default' \
+'-n+[Namespace for namespaced checks (default\: the context'\''s namespace)]:NAME:_default' \
+'--namespace=[Namespace for namespaced checks (default\: the context'\''s namespace)]:NAME:_default' \
+'--as=[Username to impersonate for the operation]:USER:_default' \
+'*--as-group=[Group to impersonate (repeat for several groups)]:GROUP:_default' \
+'--request-timeout=[How long to wait for one API request before giving up\: 30s, 1m, 0 for no limit]:DURATION:_default' \
+'-o+[Output format\: human for people, json or yaml for scripts (schema\: docs/report-schema.md)]:OUTPUT:(human json yaml)' \
+'--output=[Output format\: human for people, json or yaml for scripts (schema\: docs/report-schema.md)]:OUTPUT:(human json yaml)' \
+'--color=[When to use colour in human output (NO_COLOR is honoured)]:COLOR:(auto always never)' \
+'--qps=[Requests per second, at most, averaged over a run]:N:_default' \
+'--burst=[Requests that may be sent back to back before --qps applies]:N:_default' \
+'--max-requests=[Requests one run may send in all; checks that would need more stop and say so]:N:_default' \
+'--page-size=[Objects per page in LIST requests]:N:_default' \
+'-v[Human output\: show \`ok\` findings in full, not as a count]' \
+'--verbose[Human output\: show \`ok\` findings in full, not as a count]' \
+'(-v --verbose)--summary[Human output\: print only the summary (one line per finding above ok) and the cost]' \
+'-y[Apply the chosen remediation without asking (a backup is still written first)]' \
+'--yes[Apply the chosen remediation without asking (a backup is still written first)]' \
+'(-y --yes)--dry-run[Show the plan and dry-run it on the server, then stop without changing anything]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+&& ret=0
+;;
 (undo)
 _arguments "${_arguments_options[@]}" : \
 '--rate=[Objects per second at most while a cleanup is restored (the diagnosis keeps --qps); the pace adapts below it]:N:_default' \
@@ -350,6 +380,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(webhooks)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (undo)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -389,6 +423,7 @@ _kubectl-apidiag_commands() {
 'etcd:Find what fills etcd (size, objects per type, completed Jobs, failed Pods, Helm history, large objects) and clean it up safely' \
 'guard:Find the AKS managed API server guard, explain what it throttles, and remove or relax it safely' \
 'throttle:Find what and who loads the API server (live from /metrics, or from an audit log) and throttle the offending client with a FlowSchema' \
+'webhooks:Find the admission webhook that blocks the cluster, prove why, and change it safely' \
 'undo:Restore a backup bundle written by a remediation (default\: the newest one not yet restored in which something changed)' \
 'backups:List the backup bundles remediations have written' \
 'version:Print the version' \
@@ -429,6 +464,7 @@ _kubectl-apidiag__subcmd__help_commands() {
 'etcd:Find what fills etcd (size, objects per type, completed Jobs, failed Pods, Helm history, large objects) and clean it up safely' \
 'guard:Find the AKS managed API server guard, explain what it throttles, and remove or relax it safely' \
 'throttle:Find what and who loads the API server (live from /metrics, or from an audit log) and throttle the offending client with a FlowSchema' \
+'webhooks:Find the admission webhook that blocks the cluster, prove why, and change it safely' \
 'undo:Restore a backup bundle written by a remediation (default\: the newest one not yet restored in which something changed)' \
 'backups:List the backup bundles remediations have written' \
 'version:Print the version' \
@@ -483,6 +519,11 @@ _kubectl-apidiag__subcmd__help__subcmd__version_commands() {
     local commands; commands=()
     _describe -t commands 'kubectl-apidiag help version commands' commands "$@"
 }
+(( $+functions[_kubectl-apidiag__subcmd__help__subcmd__webhooks_commands] )) ||
+_kubectl-apidiag__subcmd__help__subcmd__webhooks_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-apidiag help webhooks commands' commands "$@"
+}
 (( $+functions[_kubectl-apidiag__subcmd__throttle_commands] )) ||
 _kubectl-apidiag__subcmd__throttle_commands() {
     local commands; commands=()
@@ -497,6 +538,11 @@ _kubectl-apidiag__subcmd__undo_commands() {
 _kubectl-apidiag__subcmd__version_commands() {
     local commands; commands=()
     _describe -t commands 'kubectl-apidiag version commands' commands "$@"
+}
+(( $+functions[_kubectl-apidiag__subcmd__webhooks_commands] )) ||
+_kubectl-apidiag__subcmd__webhooks_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-apidiag webhooks commands' commands "$@"
 }
 
 if [ "$funcstack[1]" = "_kubectl-apidiag" ]; then

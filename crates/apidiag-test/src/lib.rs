@@ -14,7 +14,11 @@ pub mod scripted;
 
 use std::path::{Path, PathBuf};
 
-pub use apidiag_lab::scenario::{FLOODER_NAME, FLOODER_USER_AGENT};
+pub use apidiag_lab::scenario::{
+    FLOODER_NAME, FLOODER_USER_AGENT, WEBHOOK_CHAIN_NAMESPACE, WEBHOOK_CONFIGURATION,
+    WEBHOOK_FAULTS_MUTATING, WEBHOOK_FAULTS_VALIDATING, WEBHOOK_HANG_NAMESPACE,
+    WEBHOOK_NO_SERVICE_NAMESPACE, WEBHOOK_REFUSED_NAMESPACE,
+};
 pub use apidiag_lab::{JobsMode, Lab, LabOptions, Scenario, ScenarioSize, k8s_version};
 
 /// kubectl, found on PATH as a user's shell would find it (not a fixed path): the

@@ -22,11 +22,12 @@ pub const CHECKS: &[CheckSpec] = &[
     apidiag_etcd::SPEC,
     apidiag_guard::SPEC,
     apidiag_throttle::SPEC,
+    apidiag_webhooks::SPEC,
 ];
 
 /// The checks of the suite that this build does not have yet, so that
 /// `kubectl apidiag webhooks` says so instead of "unknown command".
-pub const PLANNED: &[&str] = &["webhooks", "connectivity"];
+pub const PLANNED: &[&str] = &["connectivity"];
 
 #[derive(Debug, Parser)]
 #[command(
@@ -55,6 +56,7 @@ pub enum Command {
     Guard(apidiag_guard::Args),
     // Boxed: its fix and audit flags make it much larger than the others.
     Throttle(Box<apidiag_throttle::Args>),
+    Webhooks(apidiag_webhooks::Args),
     /// Restore a backup bundle written by a remediation (default: the newest one not yet restored in which something changed)
     Undo {
         /// Bundle name (from `kubectl apidiag backups`) or path
@@ -107,6 +109,7 @@ pub async fn run(args: Args) -> Outcome {
         Some(Command::Etcd(args)) => apidiag_etcd::run(global, args).await,
         Some(Command::Guard(args)) => apidiag_guard::run(global, args).await,
         Some(Command::Throttle(args)) => apidiag_throttle::run(global, *args).await,
+        Some(Command::Webhooks(args)) => apidiag_webhooks::run(global, args).await,
         Some(Command::Undo {
             bundle,
             rate,

@@ -1,0 +1,6 @@
+//! `kubectl-apidiag-webhooks`: `kubectl apidiag webhooks` for a direct install
+//! (kubectl runs it when it is on PATH); the same code as the suite's subcommand.
+
+fn main() -> std::process::ExitCode {
+    apidiag_core::run::check_main("webhooks", apidiag_webhooks::run)
+}

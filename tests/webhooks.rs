@@ -1,0 +1,296 @@
+//! `kubectl apidiag webhooks` end to end on a real kube-apiserver with the lab's
+//! broken webhooks (`failing-webhook`, `webhook-faults`): the verdicts with the
+//! server's own metrics and the ReplicaSet controller's events as evidence, a
+//! fail-open fix that makes pod creation work again (checked with kubectl), a
+//! delete, and undo bringing each configuration back exactly.
+//!
+//! One lab of its own: the webhooks are cluster-wide objects.
+
+// In a test, a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use apidiag_test::{
+    Lab, LabOptions, Sandbox, Scenario, ScenarioSize, WEBHOOK_CONFIGURATION,
+    WEBHOOK_FAULTS_VALIDATING, WEBHOOK_REFUSED_NAMESPACE, assert_code, findings, json_report,
+    kubectl,
+};
+use serde_json::Value;
+
+/// The suite binary, built by cargo from this source for this test.
+const APIDIAG: &str = env!("CARGO_BIN_EXE_kubectl-apidiag");
+
+const REFUSED: &str = "refused.faults.lab.apidiag.dev";
+const NO_ENDPOINTS: &str = "validate-pods.lab.apidiag.dev";
+
+fn kubectl_as_admin(lab: &Lab, args: &[&str]) -> Output {
+    std::process::Command::new(kubectl())
+        .arg("--kubeconfig")
+        .arg(lab.admin_kubeconfig())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// A pod created on the server as a dry run: what a webhook answers.
+fn try_pod(lab: &Lab, namespace: &str) -> Output {
+    kubectl_as_admin(
+        lab,
+        &[
+            "run",
+            "probe",
+            "--image=registry.lab.apidiag.dev/probe:1",
+            "-n",
+            namespace,
+            "--dry-run=server",
+        ],
+    )
+}
+
+/// A validating configuration's `webhooks` as the server holds them.
+fn webhooks_of(lab: &Lab, name: &str) -> Value {
+    let output = kubectl_as_admin(
+        lab,
+        &["get", "validatingwebhookconfiguration", name, "-o", "json"],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice::<Value>(&output.stdout).unwrap()["webhooks"].clone()
+}
+
+fn by_id<'a>(report: &'a Value, id: &str) -> Vec<&'a Value> {
+    findings(report, "webhooks")
+        .into_iter()
+        .filter(|f| f["id"] == id)
+        .collect()
+}
+
+#[test]
+fn broken_webhooks_are_proved_fixed_smallest_first_and_restored_exactly() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let lab = runtime
+        .block_on(Lab::start(LabOptions::default()))
+        .expect("the lab starts");
+    let sandbox = Sandbox::new();
+    let admin = lab.admin_kubeconfig();
+
+    // No webhook: nothing above ok.
+    let healthy = sandbox.run(APIDIAG, admin, &["webhooks", "-o", "json"]);
+    assert_code(&healthy, 0);
+    for f in findings(&json_report(&healthy.stdout), "webhooks") {
+        assert_eq!(f["severity"], "ok", "{f:#}");
+    }
+
+    for scenario in [Scenario::FailingWebhook, Scenario::WebhookFaults] {
+        runtime
+            .block_on(lab.apply(scenario, ScenarioSize::default()))
+            .expect("scenario");
+    }
+    // A Deployment behind the refused webhook: the ReplicaSet controller records
+    // the failure as a Warning event, as it does in a real cluster.
+    let created = kubectl_as_admin(
+        &lab,
+        &[
+            "create",
+            "deployment",
+            "web",
+            "--image=registry.lab.apidiag.dev/web:1",
+            "-n",
+            WEBHOOK_REFUSED_NAMESPACE,
+        ],
+    );
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let events = kubectl_as_admin(
+            &lab,
+            &[
+                "get",
+                "events",
+                "-n",
+                WEBHOOK_REFUSED_NAMESPACE,
+                "--field-selector",
+                "type=Warning",
+                "-o",
+                "json",
+            ],
+        );
+        if String::from_utf8_lossy(&events.stdout).contains("failed calling webhook") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no FailedCreate event from the ReplicaSet controller"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+
+    let output = sandbox.run(APIDIAG, admin, &["webhooks", "-o", "json"]);
+    assert_code(&output, 2);
+    let report = json_report(&output.stdout);
+    let down: Vec<String> = by_id(&report, "webhooks.fail-closed-backend-down")
+        .iter()
+        .map(|f| f["title"].as_str().unwrap().to_string())
+        .collect();
+    for name in [REFUSED, NO_ENDPOINTS, "nosvc.faults.lab.apidiag.dev"] {
+        assert!(
+            down.iter().any(|t| t.contains(name)),
+            "{name} not found down: {down:#?}"
+        );
+    }
+    // Both webhooks of the refused namespace are validating and run in parallel:
+    // the event names whichever failed first, and is evidence of that one.
+    let both: Vec<&Value> = by_id(&report, "webhooks.fail-closed-backend-down")
+        .into_iter()
+        .filter(|f| {
+            let title = f["title"].as_str().unwrap();
+            title.contains(REFUSED) || title.contains(NO_ENDPOINTS)
+        })
+        .collect();
+    let evidence = serde_json::to_string(&both).unwrap();
+    assert!(
+        evidence.contains("failures seen") && evidence.contains("Error creating"),
+        "the ReplicaSet controller's event is evidence: {both:#?}"
+    );
+    assert!(
+        evidence.contains("calling_webhook_error"),
+        "the server's metric is evidence: {both:#?}"
+    );
+    assert_eq!(
+        by_id(&report, "webhooks.chained-timeout").len(),
+        1,
+        "{report:#}"
+    );
+    assert_eq!(
+        by_id(&report, "webhooks.lease-timeout").len(),
+        1,
+        "{report:#}"
+    );
+
+    // The smallest change first: fail open on the two webhooks that intercept pod
+    // creation in the refused namespace (the failing-webhook covers every
+    // namespace but kube-system), in their two configurations.
+    let before = webhooks_of(&lab, WEBHOOK_FAULTS_VALIDATING);
+    let before_other = webhooks_of(&lab, WEBHOOK_CONFIGURATION);
+    assert!(!try_pod(&lab, WEBHOOK_REFUSED_NAMESPACE).status.success());
+    let fix = sandbox.run(
+        APIDIAG,
+        admin,
+        &[
+            "webhooks",
+            "--fix",
+            "fail-open",
+            "--webhook",
+            REFUSED,
+            "--webhook",
+            NO_ENDPOINTS,
+            "--yes",
+            "-o",
+            "json",
+        ],
+    );
+    assert_code(&fix, 0);
+    let after = webhooks_of(&lab, WEBHOOK_FAULTS_VALIDATING);
+    for (b, a) in before
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(after.as_array().unwrap())
+    {
+        if b["name"] == REFUSED {
+            assert_eq!(a["failurePolicy"], "Ignore");
+        } else {
+            assert_eq!(a, b, "only the chosen webhook changes");
+        }
+    }
+    assert_eq!(
+        webhooks_of(&lab, WEBHOOK_CONFIGURATION)[0]["failurePolicy"],
+        "Ignore"
+    );
+    let probe = try_pod(&lab, WEBHOOK_REFUSED_NAMESPACE);
+    assert!(
+        probe.status.success(),
+        "pod creation still fails: {}",
+        String::from_utf8_lossy(&probe.stderr)
+    );
+
+    let undo = sandbox.run(APIDIAG, admin, &["undo", "--yes"]);
+    assert_code(&undo, 0);
+    assert_eq!(
+        webhooks_of(&lab, WEBHOOK_FAULTS_VALIDATING),
+        before,
+        "undo restores the list exactly"
+    );
+    assert_eq!(
+        webhooks_of(&lab, WEBHOOK_CONFIGURATION),
+        before_other,
+        "and the other one"
+    );
+    assert!(!try_pod(&lab, WEBHOOK_REFUSED_NAMESPACE).status.success());
+
+    // The guide's Solution 2 on the no-endpoints webhook, and its undo.
+    let saved = webhooks_of(&lab, WEBHOOK_CONFIGURATION);
+    let delete = sandbox.run(
+        APIDIAG,
+        admin,
+        &[
+            "webhooks",
+            "--fix",
+            "delete",
+            "--webhook",
+            NO_ENDPOINTS,
+            "--yes",
+            "-o",
+            "json",
+        ],
+    );
+    assert_code(&delete, 0);
+    assert!(
+        !kubectl_as_admin(
+            &lab,
+            &[
+                "get",
+                "validatingwebhookconfiguration",
+                WEBHOOK_CONFIGURATION
+            ]
+        )
+        .status
+        .success()
+    );
+    assert!(
+        try_pod(&lab, "default").status.success(),
+        "pods are created again once it is gone"
+    );
+    let undo = sandbox.run(APIDIAG, admin, &["undo", "--yes"]);
+    assert_code(&undo, 0);
+    assert_eq!(
+        webhooks_of(&lab, WEBHOOK_CONFIGURATION),
+        saved,
+        "undo re-creates it exactly"
+    );
+
+    // A name that is no webhook: not planned, exit 4, and it says what to do.
+    let wrong = sandbox.run(
+        APIDIAG,
+        admin,
+        &[
+            "webhooks",
+            "--fix",
+            "fail-open",
+            "--webhook",
+            "nope",
+            "--yes",
+        ],
+    );
+    assert_code(&wrong, 4);
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("kubectl apidiag webhooks -v"));
+}
