@@ -98,16 +98,19 @@ fn only_kubectl_apidiag_on_path_runs_every_check_through_kubectl() {
 fn a_check_this_build_lacks_is_named_as_such() {
     let output = Sandbox::new()
         .cmd(APIDIAG)
-        .arg("webhooks")
+        .arg("connectivity")
         .output()
         .unwrap();
     assert_code(&output, 64);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("the `webhooks` check is not part of this build"),
+        stderr.contains("the `connectivity` check is not part of this build"),
         "{stderr}"
     );
-    assert!(stderr.contains("etcd, guard, throttle"), "{stderr}");
+    assert!(
+        stderr.contains("etcd, guard, throttle, webhooks"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -368,7 +371,11 @@ fn every_check_at_once_fetches_metrics_once() {
         .iter()
         .map(|c| c["check"].as_str().unwrap())
         .collect();
-    assert_eq!(checks, ["etcd", "guard", "throttle"], "{report:#}");
+    assert_eq!(
+        checks,
+        ["etcd", "guard", "throttle", "webhooks"],
+        "{report:#}"
+    );
     let cost = report["cost"]["requests"].as_u64().unwrap();
     let read_ours = || -> Vec<serde_json::Value> {
         let audit = std::fs::read_to_string(lab().audit_log()).unwrap();

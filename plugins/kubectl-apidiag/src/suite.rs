@@ -26,7 +26,7 @@ pub const CHECKS: &[CheckSpec] = &[
 ];
 
 /// The checks of the suite that this build does not have yet, so that
-/// `kubectl apidiag webhooks` says so instead of "unknown command".
+/// `kubectl apidiag connectivity` says so instead of "unknown command".
 pub const PLANNED: &[&str] = &["connectivity"];
 
 #[derive(Debug, Parser)]

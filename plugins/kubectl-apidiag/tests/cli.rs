@@ -15,7 +15,8 @@ fn help_lists_the_checks_and_exit_codes() {
     for expected in [
         "guard",
         "etcd",
-        "Not in this build yet: webhooks, connectivity",
+        "webhooks",
+        "Not in this build yet: connectivity",
         "throttle",
         "undo",
         "backups",
