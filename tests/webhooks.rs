@@ -12,10 +12,11 @@
 use std::process::Output;
 use std::time::{Duration, Instant};
 
+use apidiag_test::admission::AdmissionServer;
 use apidiag_test::{
     Lab, LabOptions, Sandbox, Scenario, ScenarioSize, WEBHOOK_CONFIGURATION,
-    WEBHOOK_FAULTS_VALIDATING, WEBHOOK_REFUSED_NAMESPACE, assert_code, findings, json_report,
-    kubectl,
+    WEBHOOK_FAULTS_VALIDATING, WEBHOOK_HANG_NAMESPACE, WEBHOOK_REFUSED_NAMESPACE, assert_code,
+    findings, json_report, kubectl,
 };
 use serde_json::Value;
 
@@ -24,6 +25,7 @@ const APIDIAG: &str = env!("CARGO_BIN_EXE_kubectl-apidiag");
 
 const REFUSED: &str = "refused.faults.lab.apidiag.dev";
 const NO_ENDPOINTS: &str = "validate-pods.lab.apidiag.dev";
+const WORKING: &str = "working.lab.apidiag.dev";
 
 fn kubectl_as_admin(lab: &Lab, args: &[&str]) -> Output {
     std::process::Command::new(kubectl())
@@ -86,6 +88,60 @@ fn broken_webhooks_are_proved_fixed_smallest_first_and_restored_exactly() {
         assert_eq!(f["severity"], "ok", "{f:#}");
     }
 
+    // A webhook that works: HTTPS from the test, trusted through its caBundle,
+    // failing closed on pods in its own namespace. Pods are created, and the check
+    // finds nothing above ok.
+    let backend = AdmissionServer::start();
+    let ns = kubectl_as_admin(&lab, &["create", "namespace", "lab-wh-ok"]);
+    assert!(
+        ns.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ns.stderr)
+    );
+    let working = serde_json::json!({
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingWebhookConfiguration",
+        "metadata": { "name": "lab-working-webhook" },
+        "webhooks": [{
+            "name": WORKING,
+            "clientConfig": { "url": backend.url, "caBundle": backend.ca_bundle() },
+            "rules": [{ "apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"], "resources": ["pods"], "scope": "Namespaced" }],
+            "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": "lab-wh-ok" } },
+            "failurePolicy": "Fail",
+            "sideEffects": "None",
+            "admissionReviewVersions": ["v1"],
+            "timeoutSeconds": 5,
+        }],
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("working.json");
+    std::fs::write(&file, working.to_string()).unwrap();
+    let applied = kubectl_as_admin(&lab, &["create", "-f", file.to_str().unwrap()]);
+    assert!(
+        applied.status.success(),
+        "{}",
+        String::from_utf8_lossy(&applied.stderr)
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while backend.answered() == 0 {
+        let probe = try_pod(&lab, "lab-wh-ok");
+        assert!(
+            probe.status.success(),
+            "the working webhook refused: {}",
+            String::from_utf8_lossy(&probe.stderr)
+        );
+        assert!(
+            Instant::now() < deadline,
+            "the API server never called the working webhook"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let healthy = sandbox.run(APIDIAG, admin, &["webhooks", "-o", "json"]);
+    assert_code(&healthy, 0);
+    for f in findings(&json_report(&healthy.stdout), "webhooks") {
+        assert_eq!(f["severity"], "ok", "a working webhook: {f:#}");
+    }
+
     for scenario in [Scenario::FailingWebhook, Scenario::WebhookFaults] {
         runtime
             .block_on(lab.apply(scenario, ScenarioSize::default()))
@@ -134,6 +190,18 @@ fn broken_webhooks_are_proved_fixed_smallest_first_and_restored_exactly() {
         std::thread::sleep(Duration::from_millis(500));
     }
 
+    // The silent backend: a pod creation waits out its 3 s timeout, then fails.
+    let started = Instant::now();
+    let hung = try_pod(&lab, WEBHOOK_HANG_NAMESPACE);
+    assert!(!hung.status.success());
+    assert!(
+        started.elapsed() >= Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    // (The message names whichever parallel validating webhook failed first: the
+    // failing-webhook covers this namespace too. The server waited for both.)
+
     let output = sandbox.run(APIDIAG, admin, &["webhooks", "-o", "json"]);
     assert_code(&output, 2);
     let report = json_report(&output.stdout);
@@ -141,7 +209,12 @@ fn broken_webhooks_are_proved_fixed_smallest_first_and_restored_exactly() {
         .iter()
         .map(|f| f["title"].as_str().unwrap().to_string())
         .collect();
-    for name in [REFUSED, NO_ENDPOINTS, "nosvc.faults.lab.apidiag.dev"] {
+    for name in [
+        REFUSED,
+        NO_ENDPOINTS,
+        "nosvc.faults.lab.apidiag.dev",
+        "hang.faults.lab.apidiag.dev",
+    ] {
         assert!(
             down.iter().any(|t| t.contains(name)),
             "{name} not found down: {down:#?}"
@@ -165,6 +238,14 @@ fn broken_webhooks_are_proved_fixed_smallest_first_and_restored_exactly() {
         evidence.contains("calling_webhook_error"),
         "the server's metric is evidence: {both:#?}"
     );
+    for f in findings(&report, "webhooks") {
+        if f["severity"] != "ok" {
+            assert!(
+                !f["title"].as_str().unwrap().contains(WORKING),
+                "the working webhook is not to blame: {f:#}"
+            );
+        }
+    }
     assert_eq!(
         by_id(&report, "webhooks.chained-timeout").len(),
         1,
@@ -223,8 +304,15 @@ fn broken_webhooks_are_proved_fixed_smallest_first_and_restored_exactly() {
         String::from_utf8_lossy(&probe.stderr)
     );
 
-    let undo = sandbox.run(APIDIAG, admin, &["undo", "--yes"]);
+    let undo = sandbox.run(APIDIAG, admin, &["undo", "--yes", "-o", "json"]);
     assert_code(&undo, 0);
+    // The undo brings the outage back, and says so.
+    let still: Vec<String> = findings(&json_report(&undo.stdout), "undo")
+        .into_iter()
+        .filter(|f| f["id"] == "undo.webhook-still-down")
+        .map(|f| f["title"].to_string())
+        .collect();
+    assert!(still.iter().any(|t| t.contains(REFUSED)), "{still:#?}");
     assert_eq!(
         webhooks_of(&lab, WEBHOOK_FAULTS_VALIDATING),
         before,

@@ -10,6 +10,7 @@
 //! - [`scripted`]: a scripted API server for the faults the real one will not
 //!   produce on demand (a 429 with `Retry-After`, a 500 mid-pagination).
 
+pub mod admission;
 pub mod scripted;
 
 use std::path::{Path, PathBuf};

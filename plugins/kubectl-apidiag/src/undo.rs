@@ -47,6 +47,7 @@ pub async fn run(bundle: Option<&str>, options: RestoreOptions, global: &GlobalA
             Ok(manifest) => manifest,
             Err(error) => return could_not(&error.into()),
         };
+        let manifest_check = manifest.check.clone();
         match undo::verify_cluster(ctx, &manifest).await {
             Ok(Some(note)) => eprintln!("{note}"),
             Ok(None) => {}
@@ -80,12 +81,51 @@ pub async fn run(bundle: Option<&str>, options: RestoreOptions, global: &GlobalA
         {
             eprintln!("warning: restored, but could not mark the bundle: {error}");
         }
+        if result
+            .as_ref()
+            .is_ok_and(|r| r.state == RemediationState::Applied)
+            && manifest_check == apidiag_webhooks::NAME
+        {
+            for finding in still_down(ctx).await {
+                report.push(finding);
+            }
+        }
         apidiag_core::run::CheckRun {
             report,
             remediation: Some(result),
         }
     })
     .await
+}
+
+/// After a webhook fix is undone the webhook is back as it was, failing closed if
+/// its backend is still down: the webhooks check runs again and says so, since
+/// the undo has just brought the outage back.
+async fn still_down(ctx: &apidiag_core::check::Context) -> Vec<Finding> {
+    let (report, _) = apidiag_webhooks::diagnose(ctx).await;
+    report
+        .findings
+        .into_iter()
+        .filter(|f| f.id == "webhooks.fail-closed-backend-down")
+        .map(|f| {
+            Finding::new(
+                "undo.webhook-still-down",
+                Severity::Warning,
+                format!("Restored, and still failing: {}", f.title),
+            )
+            .detail(
+                "The undo put the webhook back as it was, and its backend is still down: the requests it \
+                 intercepts fail again. Fix the backend, or apply a fix again (`kubectl apidiag webhooks`).",
+            )
+            .evidence(Evidence::new(
+                "backend",
+                f.evidence
+                    .iter()
+                    .find(|e| e.label == "backend")
+                    .map_or(String::new(), |e| e.value.clone()),
+            ))
+        })
+        .collect()
 }
 
 /// What needed no restoring, one finding per reason (a bundle of 20,000 objects
