@@ -26,6 +26,7 @@ const APIDIAG: &str = env!("CARGO_BIN_EXE_kubectl-apidiag");
 const REFUSED: &str = "refused.faults.lab.apidiag.dev";
 const NO_ENDPOINTS: &str = "validate-pods.lab.apidiag.dev";
 const WORKING: &str = "working.lab.apidiag.dev";
+const LEASES: &str = "leases.faults.lab.apidiag.dev";
 
 fn kubectl_as_admin(lab: &Lab, args: &[&str]) -> Output {
     std::process::Command::new(kubectl())
@@ -365,6 +366,77 @@ fn broken_webhooks_are_proved_fixed_smallest_first_and_restored_exactly() {
         saved,
         "undo re-creates it exactly"
     );
+
+    // shorten-timeout on the lease webhook: 3 s, and the lease finding is gone.
+    let before = webhooks_of(&lab, WEBHOOK_FAULTS_VALIDATING);
+    let shorten = sandbox.run(
+        APIDIAG,
+        admin,
+        &[
+            "webhooks",
+            "--fix",
+            "shorten-timeout",
+            "--webhook",
+            LEASES,
+            "--yes",
+            "-o",
+            "json",
+        ],
+    );
+    assert_code(&shorten, 0);
+    let after = webhooks_of(&lab, WEBHOOK_FAULTS_VALIDATING);
+    let lease = after
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == LEASES)
+        .unwrap();
+    assert_eq!(lease["timeoutSeconds"], 3, "{lease:#}");
+    let rerun = json_report(
+        &sandbox
+            .run(APIDIAG, admin, &["webhooks", "-o", "json"])
+            .stdout,
+    );
+    assert!(
+        by_id(&rerun, "webhooks.lease-timeout").is_empty(),
+        "{rerun:#}"
+    );
+    let undo = sandbox.run(APIDIAG, admin, &["undo", "--yes"]);
+    assert_code(&undo, 0);
+    assert_eq!(webhooks_of(&lab, WEBHOOK_FAULTS_VALIDATING), before);
+
+    // exclude-system with matchConditions (1.37 serves them): the server's
+    // validation accepts the named CEL conditions and stores them; undo removes them.
+    let before = webhooks_of(&lab, WEBHOOK_CONFIGURATION);
+    let exclude = sandbox.run(
+        APIDIAG,
+        admin,
+        &[
+            "webhooks",
+            "--fix",
+            "exclude-system",
+            "--webhook",
+            NO_ENDPOINTS,
+            "--yes",
+            "-o",
+            "json",
+        ],
+    );
+    assert_code(&exclude, 0);
+    let after = webhooks_of(&lab, WEBHOOK_CONFIGURATION);
+    let conditions: Vec<&str> = after[0]["matchConditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert!(
+        conditions.iter().any(|c| c.starts_with("apidiag-exclude")),
+        "{after:#}"
+    );
+    let undo = sandbox.run(APIDIAG, admin, &["undo", "--yes"]);
+    assert_code(&undo, 0);
+    assert_eq!(webhooks_of(&lab, WEBHOOK_CONFIGURATION), before);
 
     // A name that is no webhook: not planned, exit 4, and it says what to do.
     let wrong = sandbox.run(
