@@ -14,8 +14,7 @@
 use std::path::Path;
 
 use apidiag_test::{
-    FLOODER_USER_AGENT, Lab, LabOptions, Sandbox, Scenario, ScenarioSize, assert_code, findings,
-    json_report,
+    FLOODER_USER_AGENT, Lab, LabOptions, Sandbox, Scenario, ScenarioSize, assert_code, json_report,
 };
 use serde_json::Value;
 
@@ -52,21 +51,12 @@ fn independent_count(log: &Path, agent: &str) -> (u64, u64) {
 }
 
 fn finding<'a>(report: &'a Value, id: &str) -> &'a Value {
-    findings(report, "throttle")
-        .into_iter()
-        .find(|f| f["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {report:#}"))
+    apidiag_test::finding(report, "throttle", id)
 }
 
 /// The rows of the evidence table labelled `label`.
 fn table<'a>(finding: &'a Value, label: &str) -> &'a Vec<Value> {
-    finding["evidence"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["label"] == label)
-        .and_then(|e| e["rows"].as_array())
-        .unwrap_or_else(|| panic!("no table {label:?} in {finding:#}"))
+    apidiag_test::evidence_table(finding, label)
 }
 
 /// The warning or healthy outcome of an analysis (0 or 1), with the report.

@@ -19,21 +19,12 @@ use serde_json::Value;
 const APIDIAG: &str = env!("CARGO_BIN_EXE_kubectl-apidiag");
 
 fn finding<'a>(report: &'a Value, id: &str) -> &'a Value {
-    findings(report, "throttle")
-        .into_iter()
-        .find(|f| f["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {report:#}"))
+    apidiag_test::finding(report, "throttle", id)
 }
 
 /// The rows of the evidence table labelled `label`.
 fn table<'a>(finding: &'a Value, label: &str) -> &'a Vec<Value> {
-    finding["evidence"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["label"] == label)
-        .and_then(|e| e["rows"].as_array())
-        .unwrap_or_else(|| panic!("no table {label:?} in {finding:#}"))
+    apidiag_test::evidence_table(finding, label)
 }
 
 /// The FlowSchemas and levels apidiag generated, by kubectl.

@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 use apidiag_test::admission::AdmissionServer;
 use apidiag_test::{
     Lab, LabOptions, Sandbox, Scenario, ScenarioSize, WEBHOOK_CONFIGURATION,
-    WEBHOOK_FAULTS_VALIDATING, WEBHOOK_HANG_NAMESPACE, WEBHOOK_REFUSED_NAMESPACE, assert_code,
-    findings, json_report, kubectl,
+    WEBHOOK_FAULTS_VALIDATING, WEBHOOK_HANG_NAMESPACE, WEBHOOK_NO_SERVICE_NAMESPACE,
+    WEBHOOK_REFUSED_NAMESPACE, assert_code, findings, json_report, kubectl,
 };
 use serde_json::Value;
 
@@ -27,6 +27,8 @@ const REFUSED: &str = "refused.faults.lab.apidiag.dev";
 const NO_ENDPOINTS: &str = "validate-pods.lab.apidiag.dev";
 const WORKING: &str = "working.lab.apidiag.dev";
 const LEASES: &str = "leases.faults.lab.apidiag.dev";
+const NO_SERVICE: &str = "nosvc.faults.lab.apidiag.dev";
+const HANG: &str = "hang.faults.lab.apidiag.dev";
 
 fn kubectl_as_admin(lab: &Lab, args: &[&str]) -> Output {
     std::process::Command::new(kubectl())
@@ -210,12 +212,7 @@ fn broken_webhooks_are_proved_fixed_smallest_first_and_restored_exactly() {
         .iter()
         .map(|f| f["title"].as_str().unwrap().to_string())
         .collect();
-    for name in [
-        REFUSED,
-        NO_ENDPOINTS,
-        "nosvc.faults.lab.apidiag.dev",
-        "hang.faults.lab.apidiag.dev",
-    ] {
+    for name in [REFUSED, NO_ENDPOINTS, NO_SERVICE, HANG] {
         assert!(
             down.iter().any(|t| t.contains(name)),
             "{name} not found down: {down:#?}"
@@ -258,9 +255,9 @@ fn broken_webhooks_are_proved_fixed_smallest_first_and_restored_exactly() {
         "{report:#}"
     );
 
-    // The smallest change first: fail open on the two webhooks that intercept pod
-    // creation in the refused namespace (the failing-webhook covers every
-    // namespace but kube-system), in their two configurations.
+    // The smallest change first: fail open on the webhooks whose backend is down
+    // and that intercept pod creation (the failing-webhook covers every namespace
+    // but kube-system), in their two configurations; the others stay as they are.
     let before = webhooks_of(&lab, WEBHOOK_FAULTS_VALIDATING);
     let before_other = webhooks_of(&lab, WEBHOOK_CONFIGURATION);
     assert!(!try_pod(&lab, WEBHOOK_REFUSED_NAMESPACE).status.success());
@@ -275,6 +272,10 @@ fn broken_webhooks_are_proved_fixed_smallest_first_and_restored_exactly() {
             REFUSED,
             "--webhook",
             NO_ENDPOINTS,
+            "--webhook",
+            NO_SERVICE,
+            "--webhook",
+            HANG,
             "--yes",
             "-o",
             "json",
@@ -288,22 +289,29 @@ fn broken_webhooks_are_proved_fixed_smallest_first_and_restored_exactly() {
         .iter()
         .zip(after.as_array().unwrap())
     {
-        if b["name"] == REFUSED {
+        if [REFUSED, NO_SERVICE, HANG].iter().any(|n| b["name"] == *n) {
             assert_eq!(a["failurePolicy"], "Ignore");
         } else {
-            assert_eq!(a, b, "only the chosen webhook changes");
+            assert_eq!(a, b, "only the chosen webhooks change");
         }
     }
     assert_eq!(
         webhooks_of(&lab, WEBHOOK_CONFIGURATION)[0]["failurePolicy"],
         "Ignore"
     );
-    let probe = try_pod(&lab, WEBHOOK_REFUSED_NAMESPACE);
-    assert!(
-        probe.status.success(),
-        "pod creation still fails: {}",
-        String::from_utf8_lossy(&probe.stderr)
-    );
+    // Pods are created again behind each (behind the silent one after its 3 s).
+    for namespace in [
+        WEBHOOK_REFUSED_NAMESPACE,
+        WEBHOOK_NO_SERVICE_NAMESPACE,
+        WEBHOOK_HANG_NAMESPACE,
+    ] {
+        let probe = try_pod(&lab, namespace);
+        assert!(
+            probe.status.success(),
+            "pod creation in {namespace} still fails: {}",
+            String::from_utf8_lossy(&probe.stderr)
+        );
+    }
 
     let undo = sandbox.run(APIDIAG, admin, &["undo", "--yes", "-o", "json"]);
     assert_code(&undo, 0);

@@ -185,3 +185,25 @@ pub fn findings<'a>(report: &'a serde_json::Value, check: &str) -> Vec<&'a serde
         .flat_map(|c| c["findings"].as_array().into_iter().flatten())
         .collect()
 }
+
+/// The finding `id` of `check`; panics (the test's failure report) when absent.
+pub fn finding<'a>(report: &'a serde_json::Value, check: &str, id: &str) -> &'a serde_json::Value {
+    findings(report, check)
+        .into_iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {report:#}"))
+}
+
+/// The rows of a finding's evidence table labelled `label`; panics when absent.
+pub fn evidence_table<'a>(
+    finding: &'a serde_json::Value,
+    label: &str,
+) -> &'a Vec<serde_json::Value> {
+    finding["evidence"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|e| e["label"] == label)
+        .and_then(|e| e["rows"].as_array())
+        .unwrap_or_else(|| panic!("no table {label:?} in {finding:#}"))
+}

@@ -271,6 +271,44 @@ pub(crate) fn seed(name: &str) -> u64 {
     })
 }
 
+/// Waits until a webhook of `scenario` takes effect in `namespace`: the API server
+/// loads webhook configurations asynchronously, so a dry-run pod creation (webhooks
+/// without side effects still run) is tried until it fails by a webhook call.
+pub(crate) async fn until_a_webhook_rejects_pods(
+    client: &Client,
+    scenario: Scenario,
+    namespace: &str,
+) -> Result<(), LabError> {
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(client.clone(), namespace);
+    let probe = from_json(json!({
+        "metadata": { "name": "webhook-probe", "namespace": namespace },
+        "spec": { "containers": [{ "name": "probe", "image": "registry.lab.apidiag.dev/probe:1" }] },
+    }))?;
+    let dry_run = PostParams {
+        dry_run: true,
+        ..PostParams::default()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let last = match pods.create(&dry_run, &probe).await {
+            Err(kube::Error::Api(s)) if s.message.contains("failed calling webhook") => {
+                return Ok(());
+            }
+            Err(e) => e.to_string(),
+            Ok(_) => "pod creation still allowed".to_owned(),
+        };
+        if std::time::Instant::now() > deadline {
+            return Err(LabError::Scenario {
+                scenario: scenario.name(),
+                message: format!(
+                    "the webhook did not take effect within 30s (last: {last}); see logs/kube-apiserver.log"
+                ),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,12 +3,9 @@
 //! with "failed calling webhook". A classic way to break a cluster: the webhook's
 //! own pods get evicted, and nothing can create pods to bring them back.
 
-use std::time::{Duration, Instant};
-
 use k8s_openapi::api::admissionregistration::v1::ValidatingWebhookConfiguration;
-use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::api::core::v1::Service;
 use kube::Api;
-use kube::api::PostParams;
 use serde_json::json;
 
 use super::util::{self, from_json, labels};
@@ -64,34 +61,5 @@ pub(super) async fn apply(
     util::create_or_keep(&Api::all(client.clone()), &webhook).await?;
     report.add("ValidatingWebhookConfiguration", 1);
 
-    // The API server picks webhook configurations up asynchronously; wait until a
-    // dry-run pod creation (webhooks without side effects still run) is rejected.
-    let pods: Api<Pod> = Api::namespaced(client.clone(), NAMESPACE);
-    let probe: Pod = from_json(json!({
-        "metadata": { "name": "webhook-probe", "namespace": NAMESPACE },
-        "spec": { "containers": [{ "name": "probe", "image": "registry.lab.apidiag.dev/probe:1" }] },
-    }))?;
-    let dry_run = PostParams {
-        dry_run: true,
-        ..PostParams::default()
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let last = match pods.create(&dry_run, &probe).await {
-            Err(kube::Error::Api(s)) if s.message.contains("failed calling webhook") => {
-                return Ok(());
-            }
-            Err(e) => e.to_string(),
-            Ok(_) => "pod creation still allowed".to_owned(),
-        };
-        if Instant::now() > deadline {
-            return Err(LabError::Scenario {
-                scenario: Scenario::FailingWebhook.name(),
-                message: format!(
-                    "the webhook did not take effect within 30s (last: {last}); see logs/kube-apiserver.log"
-                ),
-            });
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    util::until_a_webhook_rejects_pods(client, Scenario::FailingWebhook, NAMESPACE).await
 }

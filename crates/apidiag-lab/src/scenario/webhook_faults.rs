@@ -17,14 +17,11 @@
 
 use std::net::{TcpListener, TcpStream};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 use k8s_openapi::api::admissionregistration::v1::{
     MutatingWebhookConfiguration, ValidatingWebhookConfiguration,
 };
-use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
-use kube::api::PostParams;
 use serde_json::{Value, json};
 
 use super::util::{self, from_json, labels};
@@ -171,36 +168,5 @@ pub(super) async fn apply(
     }))?;
     util::create_or_keep(&Api::all(client.clone()), &mutating).await?;
     report.add("MutatingWebhookConfiguration", 1);
-    wait_until_called(client).await
-}
-
-/// The API server loads webhook configurations asynchronously: wait until a
-/// dry-run pod creation in the refused namespace fails by the webhook.
-async fn wait_until_called(client: &kube::Client) -> Result<(), LabError> {
-    let pods: Api<Pod> = Api::namespaced(client.clone(), REFUSED);
-    let probe: Pod = from_json(json!({
-        "metadata": { "name": "webhook-probe", "namespace": REFUSED },
-        "spec": { "containers": [{ "name": "probe", "image": "registry.lab.apidiag.dev/probe:1" }] },
-    }))?;
-    let dry_run = PostParams {
-        dry_run: true,
-        ..PostParams::default()
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let last = match pods.create(&dry_run, &probe).await {
-            Err(kube::Error::Api(s)) if s.message.contains("failed calling webhook") => {
-                return Ok(());
-            }
-            Err(e) => e.to_string(),
-            Ok(_) => "pod creation still allowed".to_owned(),
-        };
-        if Instant::now() > deadline {
-            return Err(LabError::Scenario {
-                scenario: Scenario::WebhookFaults.name(),
-                message: format!("the webhooks did not take effect within 30s (last: {last})"),
-            });
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    util::until_a_webhook_rejects_pods(client, Scenario::WebhookFaults, REFUSED).await
 }
