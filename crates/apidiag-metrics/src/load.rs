@@ -405,7 +405,8 @@ pub struct ApfFlow {
 
 impl ApfFlow {
     pub fn rejected_total(&self) -> f64 {
-        self.rejected.iter().map(|(_, n)| n).sum()
+        // Not `sum()`: an empty f64 sum is -0.0, which prints as "-0".
+        self.rejected.iter().fold(0.0, |total, (_, n)| total + n)
     }
 }
 

@@ -143,7 +143,7 @@ pub fn others_rejected(flows: &[ApfFlow]) -> f64 {
         .iter()
         .filter(|f| !f.flow_schema.starts_with(OWN_PREFIX))
         .map(ApfFlow::rejected_total)
-        .sum()
+        .fold(0.0, |total, v| total + v)
 }
 
 impl Verification {

@@ -41,6 +41,11 @@ fn n(value: f64) -> String {
     }
 }
 
+/// A sum that is 0 when empty: `Iterator::sum` of no f64 is -0.0, which prints "-0".
+fn add(values: impl Iterator<Item = f64>) -> f64 {
+    values.fold(0.0, |total, v| total + v)
+}
+
 fn per_minute(load: &LiveLoad, count: f64) -> f64 {
     count * 60.0 / load.seconds
 }
@@ -72,7 +77,7 @@ fn rejecting(load: &LiveLoad) -> Finding {
             !f.flow_schema.starts_with(OWN_PREFIX) && !f.priority_level.starts_with(OWN_PREFIX)
         })
         .collect();
-    let total: f64 = theirs.iter().map(|f| f.rejected_total()).sum();
+    let total = add(theirs.iter().map(|f| f.rejected_total()));
     let severity = match (theirs.is_empty(), rejected.is_empty(), load.since_start) {
         (true, true, _) => Severity::Ok,
         (true, false, _) => Severity::Info,
@@ -463,7 +468,7 @@ fn watches(load: &LiveLoad) -> Finding {
                 .is_some_and(|b| w.now - b >= 50.0 && w.now > b * 1.1)
         })
         .collect();
-    let total: f64 = load.watches.iter().map(|w| w.now).sum();
+    let total = add(load.watches.iter().map(|w| w.now));
     let severity = if growing.is_empty() {
         Severity::Ok
     } else {
@@ -509,12 +514,11 @@ fn watches(load: &LiveLoad) -> Finding {
 /// `throttle.guard-active`: the AKS guard throttles non-system clients.
 fn guard(load: &LiveLoad) -> Option<Finding> {
     let level = load.levels.iter().find(|l| l.priority_level == GUARD)?;
-    let rejected: f64 = load
+    let rejected = add(load
         .flows
         .iter()
         .filter(|f| f.priority_level == GUARD)
-        .map(|f| f.rejected_total())
-        .sum();
+        .map(|f| f.rejected_total()));
     Some(
         Finding::new(
             "throttle.guard-active",
@@ -530,7 +534,7 @@ fn guard(load: &LiveLoad) -> Option<Finding> {
 
 /// `throttle.load`: the busiest verbs and resources, and how to name the clients.
 fn summary(load: &LiveLoad) -> Finding {
-    let total: f64 = load.requests.iter().map(|r| r.requests).sum();
+    let total = add(load.requests.iter().map(|r| r.requests));
     let rows = load
         .requests
         .iter()
@@ -580,4 +584,68 @@ fn summary(load: &LiveLoad) -> Finding {
         ));
     }
     finding
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use apidiag_metrics::load::ApfLevel;
+
+    fn quiet() -> LiveLoad {
+        LiveLoad {
+            seconds: 30.0,
+            since_start: false,
+            window_refused: None,
+            minor: Some(37),
+            lists: None,
+            requests: Vec::new(),
+            flows: Vec::new(),
+            levels: vec![ApfLevel {
+                priority_level: GUARD.into(),
+                nominal_seats: Some(12.0),
+                current_limit_seats: None,
+                executing_seats: None,
+            }],
+            non_apf_429: Some(0.0),
+            watches: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn regression_nothing_rejected_is_zero_not_minus_zero() {
+        let load = quiet();
+        let guard = guard(&load).expect("the guard's level is served");
+        assert!(
+            guard.title.contains("(0 requests rejected"),
+            "{}",
+            guard.title
+        );
+        assert!(
+            watches(&load).title.starts_with("0 watches"),
+            "{}",
+            watches(&load).title
+        );
+        assert!(
+            summary(&load).title.starts_with("0.0 requests"),
+            "{}",
+            summary(&load).title
+        );
+    }
+
+    #[test]
+    fn a_quiet_server_has_nothing_above_ok_but_the_guard() {
+        for finding in all(&quiet()) {
+            let expected = match finding.id.as_str() {
+                "throttle.guard-active" => Severity::Warning,
+                // Said, not guessed: this server serves no LIST counter.
+                "throttle.etcd-lists" => Severity::Info,
+                _ => Severity::Ok,
+            };
+            assert_eq!(
+                finding.severity, expected,
+                "{}: {}",
+                finding.id, finding.title
+            );
+        }
+    }
 }
