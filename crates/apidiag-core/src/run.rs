@@ -219,6 +219,28 @@ pub async fn remediate(
         .map_err(|e| with_hint(&e, e.hint()))
 }
 
+/// A fix that was asked for and could not be planned (nothing to fix, an option
+/// that does not fit the cluster, a refusal): said on stderr, and reported as not
+/// applied, which exit 4 says.
+pub fn not_planned(id: &str, reason: &dyn std::fmt::Display) -> Result<RemediationResult, String> {
+    eprintln!("{id}: {reason}");
+    Ok(RemediationResult::not_planned(id, &reason.to_string()))
+}
+
+/// Runs fix `id` through the guided flow when it was planned, else
+/// [`not_planned`].
+pub async fn remediate_planned<E: std::fmt::Display>(
+    ctx: &Context,
+    id: &str,
+    planned: Result<Plan, E>,
+    concurrency: usize,
+) -> Result<RemediationResult, String> {
+    match planned {
+        Ok(plan) => remediate(ctx, plan, concurrency).await,
+        Err(reason) => not_planned(id, &reason),
+    }
+}
+
 /// The remediation session of this run: its client, flags, the cluster it
 /// reaches (URL, context, identity) and where backups go. Fails, before the fix
 /// lists, asks or writes anything, when there is no place for backups.

@@ -5,8 +5,8 @@
 use serde_json::{Value, json};
 
 use apidiag_core::flowcontrol::PriorityLevel;
-use apidiag_core::object::{ObjectRef, ResourceType};
-use apidiag_core::remediation::{Acknowledgement, Action, Operation, Plan};
+use apidiag_core::object::ResourceType;
+use apidiag_core::remediation::{Acknowledgement, Operation, Plan};
 
 use crate::diagnosis::{GUARD, GuardState, SKIP_UPDATE_LABEL, has_skip_label};
 
@@ -72,7 +72,7 @@ pub fn plan(
             objects
                 .iter()
                 .filter(|(_, object)| !has_skip_label(object))
-                .map(|(resource, object)| patch(resource, object, label_patch.clone()))
+                .map(|(resource, object)| Operation::patch(resource, object, label_patch.clone()))
                 .collect::<Vec<_>>(),
         ),
         Fix::RaiseShares => {
@@ -91,7 +91,7 @@ pub fn plan(
                     change["spec"] = json!({"limited": {flowcontrol.shares_field(): target}});
                 }
                 if change.as_object().is_some_and(|m| !m.is_empty()) {
-                    operations.push(patch(resource, object, change));
+                    operations.push(Operation::patch(resource, object, change));
                 }
             }
             (
@@ -111,11 +111,7 @@ pub fn plan(
             }],
             objects
                 .iter()
-                .map(|(resource, object)| Operation {
-                    target: ObjectRef::of(resource, object),
-                    action: Action::Delete { propagation: None },
-                    before: Some((*object).clone()),
-                })
+                .map(|(resource, object)| Operation::delete(resource, object))
                 .collect(),
         ),
     };
@@ -129,18 +125,11 @@ pub fn plan(
     })
 }
 
-fn patch(resource: &ResourceType, object: &Value, change: Value) -> Operation {
-    Operation {
-        target: ObjectRef::of(resource, object),
-        action: Action::Patch { patch: change },
-        before: Some(object.clone()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use apidiag_core::flowcontrol::FlowControlApi;
+    use apidiag_core::remediation::Action;
 
     fn state(labelled: bool) -> GuardState {
         let labels = if labelled {

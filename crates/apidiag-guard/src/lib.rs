@@ -82,20 +82,17 @@ pub async fn run(global: GlobalArgs, args: Args) -> Outcome {
         printer.checks(ctx, std::slice::from_ref(&report));
         let remediation = match fix {
             None => None,
-            Some(fix) => match plan(&state, fix, shares, clients_fixed) {
-                Ok(plan) => Some(apidiag_core::run::remediate(ctx, plan, 1).await),
-                // Nothing to plan (no guard, shares not above the current ones):
-                // the fix was asked for and not applied, which exit 4 says.
-                Err(error) => {
-                    eprintln!("{}: {error}", fix.id());
-                    Some(Ok(
-                        apidiag_core::remediation::RemediationResult::not_planned(
-                            fix.id(),
-                            &error.to_string(),
-                        ),
-                    ))
-                }
-            },
+            // Nothing to plan (no guard, shares not above the current ones) is
+            // a fix asked for and not applied, which exit 4 says.
+            Some(fix) => Some(
+                apidiag_core::run::remediate_planned(
+                    ctx,
+                    fix.id(),
+                    plan(&state, fix, shares, clients_fixed),
+                    1,
+                )
+                .await,
+            ),
         };
         apidiag_core::run::CheckRun {
             report,

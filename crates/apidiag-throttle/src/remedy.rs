@@ -238,8 +238,7 @@ async fn listed(ctx: &Context) -> Result<(FlowControlApi, Vec<Value>, Vec<Value>
 
 /// A fix that was asked for and not planned: exit 4, with the reason.
 fn not_planned(id: &str, reason: &str) -> Option<Result<RemediationResult, String>> {
-    eprintln!("{id}: {reason}");
-    Some(Ok(RemediationResult::not_planned(id, reason)))
+    Some(apidiag_core::run::not_planned(id, &reason))
 }
 
 /// A fix ready to run: its plan, and what the verification needs.

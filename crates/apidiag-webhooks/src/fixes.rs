@@ -12,8 +12,7 @@
 
 use serde_json::{Value, json};
 
-use apidiag_core::object::{ObjectRef, ResourceType};
-use apidiag_core::remediation::{Action, Operation, Plan};
+use apidiag_core::remediation::{Operation, Plan};
 
 use crate::budget::LEASE_TIMEOUT_LIMIT_SECONDS;
 use crate::configuration::{self, ConfigurationError, Kind, Webhook};
@@ -174,11 +173,7 @@ pub fn plan(fix: Fix, targets: &[Target<'_>], options: FixOptions) -> Result<Pla
         }
         let resource = target.kind.resource_type(target.version);
         if fix == Fix::Delete {
-            operations.push(Operation {
-                target: ObjectRef::of(&resource, target.object),
-                action: Action::Delete { propagation: None },
-                before: Some(target.object.clone()),
-            });
+            operations.push(Operation::delete(&resource, target.object));
             names.push(format!("{} {config}", target.kind.kind()));
             continue;
         }
@@ -203,7 +198,11 @@ pub fn plan(fix: Fix, targets: &[Target<'_>], options: FixOptions) -> Result<Pla
             changed |= this;
         }
         if changed {
-            operations.push(patch(&resource, target.object, json!({"webhooks": list})));
+            operations.push(Operation::patch(
+                &resource,
+                target.object,
+                json!({"webhooks": list}),
+            ));
         }
     }
     if operations.is_empty() {
@@ -224,14 +223,6 @@ pub fn plan(fix: Fix, targets: &[Target<'_>], options: FixOptions) -> Result<Pla
         acknowledgements: Vec::new(),
         operations,
     })
-}
-
-fn patch(resource: &ResourceType, object: &Value, change: Value) -> Operation {
-    Operation {
-        target: ObjectRef::of(resource, object),
-        action: Action::Patch { patch: change },
-        before: Some(object.clone()),
-    }
 }
 
 fn fail_open(w: &Webhook, entry: &mut Value) -> bool {

@@ -36,7 +36,6 @@ use apidiag_core::check::{CheckSpec, Context, could_not_check};
 use apidiag_core::cli::GlobalArgs;
 use apidiag_core::exit::Outcome;
 use apidiag_core::finding::CheckReport;
-use apidiag_core::remediation::RemediationResult;
 
 /// The check's name, as in `kubectl apidiag webhooks`.
 pub const NAME: &str = "webhooks";
@@ -195,13 +194,15 @@ pub async fn run(global: GlobalArgs, args: Args) -> Outcome {
         printer.checks(ctx, std::slice::from_ref(&report));
         let remediation = match (fix, collected) {
             (None, _) | (_, None) => None,
-            (Some(fix), Some(collected)) => match plan(ctx, &collected, fix, &webhook) {
-                Ok(plan) => Some(apidiag_core::run::remediate(ctx, plan, 1).await),
-                Err(reason) => {
-                    eprintln!("{}: {reason}", fix.id());
-                    Some(Ok(RemediationResult::not_planned(fix.id(), &reason)))
-                }
-            },
+            (Some(fix), Some(collected)) => Some(
+                apidiag_core::run::remediate_planned(
+                    ctx,
+                    fix.id(),
+                    plan(ctx, &collected, fix, &webhook),
+                    1,
+                )
+                .await,
+            ),
         };
         apidiag_core::run::CheckRun {
             report,

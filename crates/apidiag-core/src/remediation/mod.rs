@@ -112,6 +112,26 @@ impl Action {
 }
 
 impl Operation {
+    /// A JSON merge patch of `object` as it was read: the preview's diff, the
+    /// backup and the resourceVersion precondition all come from that copy.
+    pub fn patch(resource: &crate::object::ResourceType, object: &Value, patch: Value) -> Self {
+        Operation {
+            target: ObjectRef::of(resource, object),
+            action: Action::Patch { patch },
+            before: Some(object.clone()),
+        }
+    }
+
+    /// Deleting `object` as it was read (its UID and resourceVersion are the
+    /// preconditions; the copy is what the backup keeps).
+    pub fn delete(resource: &crate::object::ResourceType, object: &Value) -> Self {
+        Operation {
+            target: ObjectRef::of(resource, object),
+            action: Action::Delete { propagation: None },
+            before: Some(object.clone()),
+        }
+    }
+
     /// The changes a patch makes, for the preview (Secret values masked).
     pub fn changes(&self) -> Vec<Change> {
         match (&self.action, &self.before) {

@@ -10,8 +10,8 @@
 use serde_json::Value;
 
 use apidiag_core::flowcontrol::FlowControlApi;
-use apidiag_core::object::{ObjectRef, ResourceType};
-use apidiag_core::remediation::{Action, Operation, Plan};
+use apidiag_core::object::ResourceType;
+use apidiag_core::remediation::{Operation, Plan};
 
 use super::generate::{AUTOUPDATE_ANNOTATION, is_generated};
 use super::matching::name;
@@ -56,11 +56,7 @@ fn deletes(resource: &ResourceType, objects: &[Value]) -> Vec<Operation> {
         .collect();
     ours.sort_by_key(|o| name(o));
     ours.into_iter()
-        .map(|object| Operation {
-            target: ObjectRef::of(resource, object),
-            action: Action::Delete { propagation: None },
-            before: Some(object.clone()),
-        })
+        .map(|object| Operation::delete(resource, object))
         .collect()
 }
 
@@ -68,6 +64,7 @@ fn deletes(resource: &ResourceType, objects: &[Value]) -> Vec<Operation> {
 mod tests {
     use super::*;
     use crate::fix::fixtures::{bootstrap_levels, bootstrap_schemas};
+    use apidiag_core::remediation::Action;
     use serde_json::json;
 
     fn generated(name: &str, uid: &str) -> Value {

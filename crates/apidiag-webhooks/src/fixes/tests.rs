@@ -1,4 +1,5 @@
 use apidiag_core::object::apply_merge_patch;
+use apidiag_core::remediation::Action;
 use serde_json::json;
 
 use super::*;
