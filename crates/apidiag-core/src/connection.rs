@@ -67,21 +67,52 @@ pub enum ConnectError {
     InvalidHeader { what: &'static str, value: String },
 }
 
-/// Builds a client from the shared connection flags.
-pub async fn connect(args: &ConnectionArgs) -> Result<Connection, ConnectError> {
+/// What kubectl would connect to and as whom, before any byte is sent: the
+/// client configuration of the selected context (or the pod's service account).
+pub struct Resolved {
+    pub config: kube::Config,
+    /// The kubeconfig context in use (none in-cluster).
+    pub context: Option<String>,
+    /// The configuration came from the pod's service account, not a kubeconfig.
+    pub in_cluster: bool,
+}
+
+/// Resolves the shared connection flags as kubectl does (which kubeconfig,
+/// which context, cluster and user), without building a client: the
+/// connectivity check probes that path itself before any client talks on it.
+pub async fn resolve(args: &ConnectionArgs) -> Result<Resolved, ConnectError> {
     let options = KubeConfigOptions {
         context: args.context.clone(),
         cluster: args.cluster.clone(),
         user: args.user.clone(),
     };
-    let kubeconfig = load_kubeconfig(args)?;
-    let (mut config, context) = match kubeconfig {
-        Some(kubeconfig) => select(kubeconfig, &options).await?,
+    Ok(match load_kubeconfig(args)? {
+        Some(kubeconfig) => {
+            let (config, context) = select(kubeconfig, &options).await?;
+            Resolved {
+                config,
+                context,
+                in_cluster: false,
+            }
+        }
         None => match kube::Config::incluster() {
-            Ok(config) => (config, None),
+            Ok(config) => Resolved {
+                config,
+                context: None,
+                in_cluster: true,
+            },
             Err(_) => return Err(ConnectError::NoConfig),
         },
-    };
+    })
+}
+
+/// Builds a client from the shared connection flags.
+pub async fn connect(args: &ConnectionArgs) -> Result<Connection, ConnectError> {
+    let Resolved {
+        mut config,
+        context,
+        ..
+    } = resolve(args).await?;
 
     if let Some(namespace) = &args.namespace {
         config.default_namespace = namespace.clone();
