@@ -183,7 +183,16 @@ where
         Ok(ctx) => ctx,
         Err(error) => return printer.open_failed(global, &[check], error),
     };
-    let run = body(&ctx, &mut printer).await;
+    single_in(&ctx, printer, body).await
+}
+
+/// [`single`] on a connection the check opened itself (with [`open`]): the
+/// connectivity check probes the path before it lets a client use it.
+pub async fn single_in<F>(ctx: &Context, mut printer: Printer, body: F) -> Outcome
+where
+    F: AsyncFnOnce(&Context, &mut Printer) -> CheckRun,
+{
+    let run = body(ctx, &mut printer).await;
     let (remediation, failure) = match run.remediation {
         None => (None, None),
         Some(Ok(result)) => (Some(result), None),
@@ -206,6 +215,22 @@ where
         Some(result) if result.state != remediation::RemediationState::DryRun => result.outcome(),
         _ => report.outcome(),
     }
+}
+
+/// Prints `check`, a report made without a client (the path to the server
+/// failed before one could talk on it), and returns its outcome. The run cost
+/// nothing: no request was sent.
+pub fn without_client(global: &GlobalArgs, server: ServerInfo, check: CheckReport) -> Outcome {
+    let report = Report {
+        schema: REPORT_SCHEMA.into(),
+        apidiag_version: crate::VERSION.into(),
+        server,
+        checks: vec![check],
+        cost: crate::api::Cost::default(),
+        remediation: None,
+    };
+    Printer::new(global).finish(&report);
+    report.outcome()
 }
 
 /// Runs `plan` through the guided flow with this run's client and flags.
@@ -316,7 +341,13 @@ impl Printer {
         write_stdout(&text);
     }
 
-    fn open_failed(&mut self, global: &GlobalArgs, checks: &[&str], error: OpenError) -> Outcome {
+    /// Says why the run could not start talking to the cluster.
+    pub fn open_failed(
+        &mut self,
+        global: &GlobalArgs,
+        checks: &[&str],
+        error: OpenError,
+    ) -> Outcome {
         match error {
             OpenError::Connect(error) => {
                 eprintln!(

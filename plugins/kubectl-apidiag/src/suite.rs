@@ -23,11 +23,8 @@ pub const CHECKS: &[CheckSpec] = &[
     apidiag_guard::SPEC,
     apidiag_throttle::SPEC,
     apidiag_webhooks::SPEC,
+    apidiag_connectivity::SPEC,
 ];
-
-/// The checks of the suite that this build does not have yet, so that
-/// `kubectl apidiag connectivity` says so instead of "unknown command".
-pub const PLANNED: &[&str] = &["connectivity"];
 
 #[derive(Debug, Parser)]
 #[command(
@@ -57,6 +54,8 @@ pub enum Command {
     // Boxed: its fix and audit flags make it much larger than the others.
     Throttle(Box<apidiag_throttle::Args>),
     Webhooks(apidiag_webhooks::Args),
+    // Boxed: the client path's and the tunnel's flags make it large.
+    Connectivity(Box<apidiag_connectivity::Args>),
     /// Restore a backup bundle written by a remediation (default: the newest one not yet restored in which something changed)
     Undo {
         /// Bundle name (from `kubectl apidiag backups`) or path
@@ -94,9 +93,9 @@ pub enum Command {
 }
 
 fn after_help() -> String {
-    let mut text = String::from("Not in this build yet: ");
-    text.push_str(&PLANNED.join(", "));
-    text.push_str("\n\nExamples:\n  kubectl apidiag\n  kubectl apidiag --summary\n  kubectl apidiag guard -o json\n  kubectl apidiag throttle --audit-log ./audit.log\n  kubectl apidiag etcd --fix completed-jobs --dry-run\n  kubectl apidiag backups\n  kubectl apidiag undo\n\n");
+    let mut text = String::from(
+        "Examples:\n  kubectl apidiag\n  kubectl apidiag --summary\n  kubectl apidiag guard -o json\n  kubectl apidiag throttle --audit-log ./audit.log\n  kubectl apidiag connectivity\n  kubectl apidiag etcd --fix completed-jobs --dry-run\n  kubectl apidiag backups\n  kubectl apidiag undo\n\n",
+    );
     text.push_str(&Outcome::help_table());
     text
 }
@@ -110,6 +109,7 @@ pub async fn run(args: Args) -> Outcome {
         Some(Command::Guard(args)) => apidiag_guard::run(global, args).await,
         Some(Command::Throttle(args)) => apidiag_throttle::run(global, *args).await,
         Some(Command::Webhooks(args)) => apidiag_webhooks::run(global, args).await,
+        Some(Command::Connectivity(args)) => apidiag_connectivity::run(global, *args).await,
         Some(Command::Undo {
             bundle,
             rate,
@@ -166,18 +166,10 @@ fn unknown(argv: &[OsString]) -> Outcome {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let installed: Vec<&str> = CHECKS.iter().map(|c| c.name).collect();
-    if PLANNED.contains(&name.as_str()) {
-        eprintln!(
-            "error: the `{name}` check is not part of this build of apidiag ({})\nhint: this build has {}; `kubectl apidiag` runs them all",
-            apidiag_core::VERSION,
-            installed.join(", ")
-        );
-    } else {
-        eprintln!(
-            "error: unknown command or check `{name}`\nhint: checks are {}; `kubectl apidiag --help` lists every command",
-            installed.join(", ")
-        );
-    }
+    eprintln!(
+        "error: unknown command or check `{name}`\nhint: checks are {}; `kubectl apidiag --help` lists every command",
+        installed.join(", ")
+    );
     Outcome::Usage
 }
 
@@ -273,9 +265,6 @@ mod tests {
         let suite = Args::command();
         for spec in CHECKS {
             assert!(suite.find_subcommand(spec.name).is_some(), "{}", spec.name);
-        }
-        for planned in PLANNED {
-            assert!(suite.find_subcommand(planned).is_none(), "{planned}");
         }
     }
 }

@@ -16,7 +16,7 @@ fn help_lists_the_checks_and_exit_codes() {
         "guard",
         "etcd",
         "webhooks",
-        "Not in this build yet: connectivity",
+        "connectivity",
         "throttle",
         "undo",
         "backups",

@@ -128,6 +128,15 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 pub const ACCEPT_METADATA_LIST: &str =
     "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
 
+/// Which answers a request takes as its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    /// 2xx; anything else is an error (5xx retried for GETs).
+    Success,
+    /// 2xx and 5xx as they come (health endpoints).
+    AnyStatus,
+}
+
 /// A raw answer.
 pub struct RawResponse {
     pub status: StatusCode,
@@ -238,6 +247,49 @@ impl ApiClient {
         self.execute(Method::GET, path, None, accept).await
     }
 
+    /// GET a health endpoint (`/readyz?verbose`, `/livez?verbose`), whose answer
+    /// is the finding whatever its status: a failing check answers 500 with the
+    /// list of checks, so a 5xx is returned as it came, not retried or turned
+    /// into an error. 429s are still honoured and retried.
+    pub async fn get_health(&self, path: &str) -> Result<RawResponse, ApiError> {
+        self.send(
+            Method::GET,
+            path,
+            None,
+            Some("text/plain"),
+            Answer::AnyStatus,
+        )
+        .await
+    }
+
+    /// POST a self-subject review (who am I, may I): a virtual resource that
+    /// answers the request and stores nothing, so it needs no backup and no dry
+    /// run. Only those reviews are accepted here; every other write goes through
+    /// [`WriteMode`](write::WriteMode).
+    pub async fn review(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, ApiError> {
+        let is_review = (path.starts_with("/apis/authentication.k8s.io/")
+            || path.starts_with("/apis/authorization.k8s.io/"))
+            && path
+                .rsplit('/')
+                .next()
+                .is_some_and(|r| r.starts_with("selfsubject"));
+        if !is_review {
+            return Err(ApiError::Decode {
+                path: path.to_string(),
+                message: "not a self-subject review: only those are sent without a backup".into(),
+            });
+        }
+        let bytes = serde_json::to_vec(body).map_err(|e| encode_error(path, e))?;
+        let response = self
+            .execute(Method::POST, path, Some((bytes, "application/json")), None)
+            .await?;
+        decode(path, &response.body)
+    }
+
     /// Sends one request, waiting for the rate limiter and any Retry-After hold,
     /// retrying 429s (always safe: APF refuses before the request is handled) and,
     /// for GETs only, 5xx answers and dropped connections.
@@ -247,6 +299,17 @@ impl ApiClient {
         path: &str,
         body: Option<(Vec<u8>, &'static str)>,
         accept: Option<&str>,
+    ) -> Result<RawResponse, ApiError> {
+        self.send(method, path, body, accept, Answer::Success).await
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<(Vec<u8>, &'static str)>,
+        accept: Option<&str>,
+        wanted: Answer,
     ) -> Result<RawResponse, ApiError> {
         let request_name = format!("{method} {path}");
         let mut throttle_attempts = 0;
@@ -331,7 +394,7 @@ impl ApiClient {
                 .bytes_received
                 .fetch_add(body.len() as u64, Ordering::Relaxed);
 
-            if status.is_success() {
+            if status.is_success() || (wanted == Answer::AnyStatus && status.is_server_error()) {
                 return Ok(RawResponse { status, body });
             }
             if status == StatusCode::TOO_MANY_REQUESTS {
