@@ -13,6 +13,7 @@
 //! (konnectivity and the kubelets) and [`aggregated`] (APIServices).
 
 pub mod aggregated;
+pub mod node_probe;
 pub mod path;
 pub mod rung;
 pub mod server;
@@ -81,6 +82,8 @@ pub struct Args {
     pub path: path::PathArgs,
     #[command(flatten)]
     pub tunnel: tunnel::TunnelArgs,
+    #[command(flatten)]
+    pub node_probe: node_probe::NodeProbeArgs,
     /// Apply a fix (previewed, dry-run, confirmed, backed up, undoable)
     #[arg(long, value_name = "FIX", value_enum)]
     pub fix: Option<Fix>,
@@ -139,6 +142,7 @@ async fn diagnose_suite(ctx: &Context) -> CheckReport {
     let args = Args {
         path: path::PathArgs::default(),
         tunnel: tunnel::TunnelArgs::default(),
+        node_probe: node_probe::NodeProbeArgs::default(),
         fix: None,
         apiservice: Vec::new(),
     };
@@ -196,8 +200,21 @@ pub async fn run(global: GlobalArgs, args: Args) -> Outcome {
     };
     let printer = apidiag_core::run::Printer::new(&global);
     apidiag_core::run::single_in(&ctx, printer, async |ctx, printer| {
-        let (report, tunnel, aggregated) = diagnose_connected(ctx, &args, rungs).await;
+        let (mut report, tunnel, aggregated) = diagnose_connected(ctx, &args, rungs).await;
         printer.checks(ctx, std::slice::from_ref(&report));
+        if args.node_probe.wanted() {
+            let (probed, remediation) = node_probe::run(ctx, &args.node_probe).await;
+            // Shown as a section of its own: the diagnosis above was printed
+            // before the probe asked its question.
+            printer.checks(ctx, &[report_of(probed.clone())]);
+            for rung in probed {
+                report.push(rung.finding);
+            }
+            return apidiag_core::run::CheckRun {
+                report,
+                remediation,
+            };
+        }
         let remediation = match args.fix {
             None => None,
             Some(fix) => {

@@ -17,7 +17,10 @@ mod pace;
 pub mod restore;
 mod send;
 pub mod stream;
+mod take_back;
 pub mod undo;
+
+pub use take_back::take_back;
 
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -283,6 +286,9 @@ pub enum RemediationError {
     Prompt(String),
     #[error(transparent)]
     Api(#[from] ApiError),
+    /// Taking a change back within the run ([`take_back`]) could not plan its undo.
+    #[error(transparent)]
+    Undo(#[from] undo::UndoError),
 }
 
 impl RemediationError {
@@ -292,6 +298,7 @@ impl RemediationError {
             RemediationError::Backup(error) => error.hint(),
             RemediationError::Prompt(_) => None,
             RemediationError::Api(error) => error.hint(),
+            RemediationError::Undo(error) => error.hint(),
         }
     }
 }
