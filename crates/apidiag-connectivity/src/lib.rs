@@ -102,6 +102,7 @@ fn after_help() -> String {
 /// A report of `rungs`, in ladder order.
 fn report_of(rungs: impl IntoIterator<Item = Rung>) -> CheckReport {
     let mut report = CheckReport::new(NAME);
+    report.ladder = true;
     for rung in rungs {
         report.push(rung.finding);
     }
@@ -206,13 +207,14 @@ pub async fn run(global: GlobalArgs, args: Args) -> Outcome {
             let (probed, remediation) = node_probe::run(ctx, &args.node_probe).await;
             // Shown as a section of its own: the diagnosis above was printed
             // before the probe asked its question.
-            printer.checks(ctx, &[report_of(probed.clone())]);
+            printer.more(&report_of(probed.clone()));
             for rung in probed {
                 report.push(rung.finding);
             }
             return apidiag_core::run::CheckRun {
                 report,
                 remediation,
+                findings_decide: true,
             };
         }
         let remediation = match args.fix {
@@ -238,6 +240,7 @@ pub async fn run(global: GlobalArgs, args: Args) -> Outcome {
         apidiag_core::run::CheckRun {
             report,
             remediation,
+            findings_decide: false,
         }
     })
     .await

@@ -176,6 +176,11 @@ pub struct CheckReport {
     pub check: String,
     pub status: CheckStatus,
     pub findings: Vec<Finding>,
+    /// The findings are the steps of a ladder (connectivity's rungs): people see
+    /// each one in order, passed ones as a line, instead of worst first with the
+    /// passed ones counted. Not part of the JSON: scripts get the order anyway.
+    #[serde(skip)]
+    pub ladder: bool,
 }
 
 impl CheckReport {
@@ -184,6 +189,7 @@ impl CheckReport {
             check: check.to_string(),
             status: CheckStatus::Complete,
             findings: Vec::new(),
+            ladder: false,
         }
     }
 
@@ -199,6 +205,7 @@ impl CheckReport {
                 hint: hint.into(),
             },
             findings: Vec::new(),
+            ladder: false,
         }
     }
 

@@ -89,6 +89,15 @@ pub fn human_checks(report: &Report, palette: Palette, view: View) -> String {
     out
 }
 
+/// More findings of a check whose section is already on screen (the results of
+/// a probe that asked its question after the diagnosis was shown): the section
+/// again under the same heading, without the report's header and summary.
+pub fn human_section(check: &CheckReport, palette: Palette, view: View) -> String {
+    let mut out = String::from("\n");
+    check_section(&mut out, check, palette, view);
+    out
+}
+
 /// Checks with the worst findings first; report order among equals.
 fn checks_worst_first(report: &Report) -> Vec<&CheckReport> {
     let mut checks: Vec<&CheckReport> = report.checks.iter().collect();
@@ -218,6 +227,17 @@ fn check_section(out: &mut String, check: &CheckReport, palette: Palette, view: 
             let _ = writeln!(out, "  hint: {hint}");
         }
     }
+    if check.ladder {
+        for finding in &check.findings {
+            if finding.severity > Severity::Ok || view.verbose {
+                finding_block(out, finding, palette);
+            } else {
+                finding_line(out, finding, palette);
+            }
+        }
+        gaps(out, check, palette);
+        return;
+    }
     let mut findings: Vec<&Finding> = check.findings.iter().collect();
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     let ok = findings
@@ -238,6 +258,10 @@ fn check_section(out: &mut String, check: &CheckReport, palette: Palette, view: 
             palette.dim("(-v shows them)")
         );
     }
+    gaps(out, check, palette);
+}
+
+fn gaps(out: &mut String, check: &CheckReport, palette: Palette) {
     if let CheckStatus::Partial { gaps } = &check.status {
         let _ = writeln!(
             out,
@@ -248,6 +272,13 @@ fn check_section(out: &mut String, check: &CheckReport, palette: Palette, view: 
             let _ = writeln!(out, "    - {gap}");
         }
     }
+}
+
+/// A passed step of a ladder: its title on one line.
+fn finding_line(out: &mut String, finding: &Finding, palette: Palette) {
+    let severity = palette.severity(finding.severity);
+    let pad = " ".repeat(8usize.saturating_sub(visible_width(&severity)));
+    let _ = writeln!(out, "  {severity}{pad} {}", finding.title);
 }
 
 fn finding_block(out: &mut String, finding: &Finding, palette: Palette) {

@@ -169,6 +169,10 @@ pub async fn open(global: &GlobalArgs) -> Result<Context, OpenError> {
 pub struct CheckRun {
     pub report: CheckReport,
     pub remediation: Option<Result<RemediationResult, String>>,
+    /// The findings decide the exit code even when a remediation ran: a probe
+    /// that creates something to look from (connectivity's node probe) finds
+    /// its results after it acts, unlike a fix, whose findings were what it fixed.
+    pub findings_decide: bool,
 }
 
 /// Runs one check: opens the connection, runs `body`, prints, and returns the outcome.
@@ -212,7 +216,13 @@ where
         return Outcome::Internal;
     }
     match &report.remediation {
-        Some(result) if result.state != remediation::RemediationState::DryRun => result.outcome(),
+        Some(result) if result.state != remediation::RemediationState::DryRun => {
+            if run.findings_decide && result.state == remediation::RemediationState::Applied {
+                report.outcome()
+            } else {
+                result.outcome()
+            }
+        }
         _ => report.outcome(),
     }
 }
@@ -303,6 +313,13 @@ impl Printer {
             palette: Palette::for_stdout(global.output.color),
             view: render::View::from_args(&global.output),
             checks_printed: false,
+        }
+    }
+
+    /// Shows more findings of a check already shown (human output only).
+    pub fn more(&mut self, check: &CheckReport) {
+        if self.format == OutputFormat::Human && !check.findings.is_empty() {
+            write_stdout(&render::human_section(check, self.palette, self.view));
         }
     }
 

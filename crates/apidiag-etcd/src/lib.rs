@@ -112,6 +112,7 @@ pub async fn run(global: GlobalArgs, args: Args) -> Outcome {
         apidiag_core::run::CheckRun {
             report,
             remediation,
+            findings_decide: false,
         }
     })
     .await

@@ -97,6 +97,7 @@ pub async fn run(global: GlobalArgs, args: Args) -> Outcome {
         apidiag_core::run::CheckRun {
             report,
             remediation,
+            findings_decide: false,
         }
     })
     .await

@@ -241,6 +241,7 @@ pub async fn run(global: GlobalArgs, args: Args) -> Outcome {
             apidiag_core::run::CheckRun {
                 report,
                 remediation: None,
+                findings_decide: false,
             }
         })
         .await;

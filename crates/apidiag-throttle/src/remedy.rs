@@ -406,6 +406,7 @@ pub async fn command(global: &GlobalArgs, args: &Args) -> Outcome {
         return apidiag_core::run::single(global, crate::NAME, async |ctx, _printer| CheckRun {
             report: verify_only(ctx, &name, verify_window).await,
             remediation: None,
+            findings_decide: false,
         })
         .await;
     }
@@ -483,6 +484,7 @@ pub async fn command(global: &GlobalArgs, args: &Args) -> Outcome {
         CheckRun {
             report,
             remediation,
+            findings_decide: false,
         }
     })
     .await;

@@ -42,6 +42,7 @@ pub async fn run(bundle: Option<&str>, options: RestoreOptions, global: &GlobalA
                 error.hint().unwrap_or_default(),
             ),
             remediation: None,
+            findings_decide: false,
         };
         let manifest = match bundle.manifest() {
             Ok(manifest) => manifest,
@@ -93,6 +94,7 @@ pub async fn run(bundle: Option<&str>, options: RestoreOptions, global: &GlobalA
         apidiag_core::run::CheckRun {
             report,
             remediation: Some(result),
+            findings_decide: false,
         }
     })
     .await

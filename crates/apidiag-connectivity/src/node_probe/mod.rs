@@ -440,7 +440,15 @@ pub async fn run(
     rungs.extend(judged.into_iter().flatten());
     match take_back(&session, &applied).await {
         Ok(Some(removed))
-            if removed.state == apidiag_core::remediation::RemediationState::Applied => {}
+            if removed.state == apidiag_core::remediation::RemediationState::Applied =>
+        {
+            rungs.push(Rung::pass(
+                "connectivity.node.cleaned-up",
+                "probe cleanup",
+                format!("{} probe Pod(s) deleted", removed.operations.len()),
+                None,
+            ));
+        }
         Ok(_) | Err(_) => {
             let names: Vec<&str> = paths.iter().map(|(name, _)| name.as_str()).collect();
             rungs.push(Rung::new(
