@@ -1,0 +1,255 @@
+//! `kubectl apidiag connectivity` end to end on a real kube-apiserver: a
+//! healthy lab passes every rung; an identity without permissions is told which
+//! rungs that limits; the node probe creates its Pod only with consent, says
+//! when it never starts (the lab has no kubelet) and deletes it, checked with
+//! kubectl.
+
+// In a test, a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
+use std::process::Output;
+
+use apidiag_test::{Lab, Sandbox, assert_code, findings, json_report, kubectl, lab};
+use serde_json::Value;
+
+/// The suite binary, built by cargo from this source for this test.
+const APIDIAG: &str = env!("CARGO_BIN_EXE_kubectl-apidiag");
+
+fn kubectl_as_admin(lab: &Lab, args: &[&str]) -> Output {
+    std::process::Command::new(kubectl())
+        .arg("--kubeconfig")
+        .arg(lab.admin_kubeconfig())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ids(report: &Value) -> Vec<String> {
+    findings(report, "connectivity")
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn by_id<'a>(report: &'a Value, id: &str) -> &'a Value {
+    findings(report, "connectivity")
+        .into_iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no finding {id} in {:?}", ids(report)))
+}
+
+/// The probe Pods left in the cluster, by name.
+fn probe_pods(lab: &Lab) -> Vec<String> {
+    let output = kubectl_as_admin(
+        lab,
+        &[
+            "get",
+            "pods",
+            "-A",
+            "-l",
+            "app.kubernetes.io/name=apidiag-node-probe",
+            "-o",
+            "name",
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn a_healthy_lab_passes_every_rung() {
+    let lab = lab();
+    let sandbox = Sandbox::new();
+    let output = sandbox.run(
+        APIDIAG,
+        lab.admin_kubeconfig(),
+        &["connectivity", "-o", "json"],
+    );
+    assert_code(&output, 0);
+    let report = json_report(&output.stdout);
+    for finding in findings(&report, "connectivity") {
+        // The one info: the lab's API server advertises 127.0.0.1, which an
+        // EndpointSlice cannot hold.
+        if finding["id"] == "connectivity.service.loopback" {
+            assert_eq!(finding["severity"], "info");
+        } else {
+            assert_eq!(finding["severity"], "ok", "{finding:#}");
+        }
+    }
+    let version = by_id(&report, "connectivity.version.ok");
+    assert!(
+        version["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("GET /version: kube-apiserver v1."),
+        "{version:#}"
+    );
+    let authn = by_id(&report, "connectivity.authn.ok");
+    assert!(
+        authn["title"]
+            .as_str()
+            .unwrap()
+            .contains("authenticated as lab-admin"),
+        "{authn:#}"
+    );
+    for id in [
+        "connectivity.authz.ok",
+        "connectivity.readyz.ok",
+        "connectivity.livez.ok",
+    ] {
+        by_id(&report, id);
+    }
+    // The people's view: every rung a line, in ladder order.
+    let human = sandbox.run(APIDIAG, lab.admin_kubeconfig(), &["connectivity"]);
+    assert_code(&human, 0);
+    let text = String::from_utf8_lossy(&human.stdout);
+    let readyz = text
+        .find("ok       GET /readyz?verbose: 200,")
+        .unwrap_or_else(|| panic!("{text}"));
+    let livez = text
+        .find("ok       GET /livez?verbose: 200,")
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(readyz < livez, "{text}");
+}
+
+#[test]
+fn an_identity_without_permissions_is_told_which_rungs_are_limited() {
+    let lab = lab();
+    let sandbox = Sandbox::new();
+    let output = sandbox.run(
+        APIDIAG,
+        lab.user_kubeconfig(),
+        &["connectivity", "-o", "json"],
+    );
+    let report = json_report(&output.stdout);
+    let limited = by_id(&report, "connectivity.authz.limited");
+    assert_eq!(limited["severity"], "warning");
+    assert!(
+        limited["title"]
+            .as_str()
+            .unwrap()
+            .contains("4 of 4 permissions denied"),
+        "{limited:#}"
+    );
+    let rows = &limited["evidence"][0]["rows"];
+    assert_eq!(rows[1][0], "get pods/log in kube-system", "{rows:#}");
+    assert_eq!(rows[1][1], "denied");
+}
+
+#[test]
+fn the_node_probe_asks_first_says_it_never_started_and_deletes_its_pod() {
+    let lab = lab();
+    let node = "lab-probe-node-1";
+    let create = std::process::Command::new(kubectl())
+        .arg("--kubeconfig")
+        .arg(lab.admin_kubeconfig())
+        .args(["create", "-f", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(
+                format!("apiVersion: v1\nkind: Node\nmetadata:\n  name: {node}\n").as_bytes(),
+            )?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert!(
+        create.status.success(),
+        "{}",
+        String::from_utf8_lossy(&create.stderr)
+    );
+    let sandbox = Sandbox::new();
+
+    // No terminal and no --yes: nothing is created, nothing waits.
+    let started = std::time::Instant::now();
+    let refused = sandbox.run(
+        APIDIAG,
+        lab.admin_kubeconfig(),
+        &["connectivity", "--from-node", node],
+    );
+    assert_code(&refused, 4);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("no terminal to ask on and no --yes")
+    );
+    assert!(probe_pods(lab).is_empty());
+    assert!(sandbox.bundles().is_empty());
+
+    // A node that does not exist: said, nothing planned.
+    let missing = sandbox.run(
+        APIDIAG,
+        lab.admin_kubeconfig(),
+        &["connectivity", "--from-node", "no-such-node"],
+    );
+    assert_code(&missing, 4);
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no node named `no-such-node`"));
+
+    // With --yes: the Pod is created on the node, never runs (no kubelet), and
+    // is deleted; the bundle is marked restored.
+    let probed = sandbox.run(
+        APIDIAG,
+        lab.admin_kubeconfig(),
+        &[
+            "connectivity",
+            "--from-node",
+            node,
+            "--probe-timeout",
+            "4s",
+            "--yes",
+            "-o",
+            "json",
+        ],
+    );
+    assert_code(&probed, 1);
+    let report = json_report(&probed.stdout);
+    let never = by_id(&report, "connectivity.node.not-started");
+    assert_eq!(never["severity"], "warning");
+    assert_eq!(
+        never["title"].as_str().unwrap().split(" (").next().unwrap(),
+        format!(
+            "from node {node}: the probe Pod never ran: it was still Pending with no container status after 4s: no kubelet took it up"
+        )
+    );
+    let cleaned = by_id(&report, "connectivity.node.cleaned-up");
+    assert!(
+        cleaned["title"]
+            .as_str()
+            .unwrap()
+            .contains("1 probe Pod(s) deleted")
+    );
+    assert_eq!(
+        report["remediation"]["state"], "applied",
+        "{:#}",
+        report["remediation"]
+    );
+    assert!(
+        probe_pods(lab).is_empty(),
+        "probe Pods left: {:?}",
+        probe_pods(lab)
+    );
+    let bundles = sandbox.bundles();
+    assert_eq!(bundles.len(), 2, "{bundles:?}");
+    assert!(
+        bundles[0].join("undo.jsonl").exists(),
+        "the probe's bundle is marked restored"
+    );
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(bundles[0].join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(
+        manifest["operations"][0]["action"]["object"]["spec"]["nodeName"],
+        node
+    );
+
+    let deleted = kubectl_as_admin(lab, &["delete", "node", node]);
+    assert!(deleted.status.success());
+}
