@@ -55,9 +55,18 @@ impl Default for PathArgs {
 
 /// The client rungs, in order, up to the first hard failure.
 pub async fn client_path(resolved: &Resolved, args: &PathArgs) -> Vec<Rung> {
-    let env = proxy::ProxyEnv::from_process();
+    client_path_in(resolved, args, &proxy::ProxyEnv::from_process()).await
+}
+
+/// [`client_path`] with the proxy variables given rather than read from the
+/// process (tests cannot change a running process's environment safely).
+pub async fn client_path_in(
+    resolved: &Resolved,
+    args: &PathArgs,
+    env: &proxy::ProxyEnv,
+) -> Vec<Rung> {
     let mut rungs = Vec::new();
-    let not_tried = walk(resolved, args, &env, &mut rungs).await;
+    let not_tried = walk(resolved, args, env, &mut rungs).await;
     if let Some(not_tried) = not_tried {
         rungs.push(
             Rung::new(
