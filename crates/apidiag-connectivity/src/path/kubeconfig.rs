@@ -39,7 +39,7 @@ impl Target {
 }
 
 /// The target of `resolved`, or the rung that says why there is none.
-pub fn target(resolved: &Resolved) -> Result<Target, Rung> {
+pub fn target(resolved: &Resolved) -> Result<Target, Box<Rung>> {
     let url = &resolved.config.cluster_url;
     let scheme = url.scheme_str().unwrap_or("https");
     let host = url
@@ -47,14 +47,16 @@ pub fn target(resolved: &Resolved) -> Result<Target, Rung> {
         .map(|h| h.trim_start_matches('[').trim_end_matches(']').to_string())
         .filter(|h| !h.is_empty());
     let Some(host) = host else {
-        return Err(Rung::new(
-            "connectivity.kubeconfig.no-host",
-            Severity::Critical,
-            "kubeconfig server",
-            format!("`{url}` names no host"),
-            None,
-        )
-        .stopping());
+        return Err(Box::new(
+            Rung::new(
+                "connectivity.kubeconfig.no-host",
+                Severity::Critical,
+                "kubeconfig server",
+                format!("`{url}` names no host"),
+                None,
+            )
+            .stopping(),
+        ));
     };
     let tls = scheme != "http";
     let port = url.port_u16().unwrap_or(if tls { 443 } else { 80 });

@@ -102,7 +102,7 @@ async fn walk(
     let target = match kubeconfig::target(resolved) {
         Ok(target) => target,
         Err(rung) => {
-            rungs.push(rung);
+            rungs.push(*rung);
             return Some(vec!["DNS", "TCP", "TLS", "ALPN"]);
         }
     };
@@ -226,5 +226,47 @@ async fn resolve(
     match lookup {
         dns::Lookup::Answered(addrs) if !stops => Some(addrs),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{CommandFactory, Parser};
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        path: PathArgs,
+    }
+
+    #[test]
+    fn flags_parse_and_default_like_default() {
+        Cli::command().debug_assert();
+        let cli = Cli::parse_from(["x"]);
+        assert_eq!(
+            cli.path.connect_timeout,
+            PathArgs::default().connect_timeout
+        );
+        let cli = Cli::parse_from([
+            "x",
+            "--connect-timeout",
+            "500ms",
+            "--client-ip",
+            "203.0.113.7",
+            "--authorized-ip-ranges",
+            "198.51.100.0/24,203.0.113.0/28",
+            "--authorized-ip-ranges",
+            "10.0.0.1",
+        ]);
+        assert_eq!(cli.path.connect_timeout, Duration::from_millis(500));
+        assert_eq!(cli.path.client_ip, Some("203.0.113.7".parse().unwrap()));
+        let ranges: Vec<String> = cli
+            .path
+            .authorized_ip_ranges
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(ranges, ["198.51.100.0/24", "203.0.113.0/28", "10.0.0.1/32"]);
     }
 }
