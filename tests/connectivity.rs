@@ -253,3 +253,172 @@ fn the_node_probe_asks_first_says_it_never_started_and_deletes_its_pod() {
     let deleted = kubectl_as_admin(lab, &["delete", "node", node]);
     assert!(deleted.status.success());
 }
+
+/// A copy of the lab's admin kubeconfig changed by `kubectl config` (a real
+/// client edits it, as an SRE would).
+fn kubeconfig_variant(
+    lab: &Lab,
+    dir: &std::path::Path,
+    name: &str,
+    edits: &[&[&str]],
+) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::copy(lab.admin_kubeconfig(), &path).unwrap();
+    for edit in edits {
+        let output = std::process::Command::new(kubectl())
+            .arg("--kubeconfig")
+            .arg(&path)
+            .arg("config")
+            .args(*edit)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    path
+}
+
+fn cluster_name(lab: &Lab) -> String {
+    let output = kubectl_as_admin(
+        lab,
+        &[
+            "config",
+            "view",
+            "--minify",
+            "-o",
+            "jsonpath={.clusters[0].name}",
+        ],
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+#[test]
+fn a_closed_port_stops_the_ladder_with_kubectls_words_and_sends_nothing() {
+    let lab = lab();
+    let dir = tempfile::tempdir().unwrap();
+    // A port nobody listens on: bound, then closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cluster = cluster_name(lab);
+    let server = format!("--server=https://127.0.0.1:{port}");
+    let config = kubeconfig_variant(
+        lab,
+        dir.path(),
+        "closed",
+        &[&["set-cluster", &cluster, &server]],
+    );
+    let sandbox = Sandbox::new();
+    let output = sandbox.run(APIDIAG, &config, &["connectivity", "-o", "json"]);
+    assert_code(&output, 2);
+    let report = json_report(&output.stdout);
+    let refused = by_id(&report, "connectivity.tcp.refused");
+    assert_eq!(refused["severity"], "critical");
+    assert!(
+        refused["detail"].as_str().unwrap().contains(&format!(
+            "The connection to the server 127.0.0.1:{port} was refused - did you specify the right host or port?"
+        )),
+        "{refused:#}"
+    );
+    let not_tried = by_id(&report, "connectivity.path.not-tried");
+    assert!(
+        not_tried["title"].as_str().unwrap().contains("TLS"),
+        "{not_tried:#}"
+    );
+    assert_eq!(
+        report["cost"]["requests"], 0,
+        "no API request after the path failed"
+    );
+    // The people's view: the failing rung is the headline.
+    let human = sandbox.run(APIDIAG, &config, &["connectivity"]);
+    let text = String::from_utf8_lossy(&human.stdout);
+    let summary = text.split("── connectivity").next().unwrap();
+    assert!(summary.contains("[connectivity.tcp.refused]"), "{text}");
+}
+
+#[test]
+fn a_wrong_ca_and_a_failing_credential_plugin_are_named_before_any_request() {
+    let lab = lab();
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = cluster_name(lab);
+    let sandbox = Sandbox::new();
+
+    // A CA that did not sign the server's certificate (TLS inspection looks so).
+    let other = rcgen::generate_simple_self_signed(vec!["other-ca.example".to_string()]).unwrap();
+    let ca = dir.path().join("other-ca.pem");
+    std::fs::write(&ca, other.cert.pem()).unwrap();
+    let ca_flag = format!("--certificate-authority={}", ca.display());
+    let wrong_ca = kubeconfig_variant(
+        lab,
+        dir.path(),
+        "wrong-ca",
+        &[&["set-cluster", &cluster, &ca_flag, "--embed-certs=true"]],
+    );
+    let output = sandbox.run(APIDIAG, &wrong_ca, &["connectivity", "-o", "json"]);
+    assert_code(&output, 2);
+    let report = json_report(&output.stdout);
+    let unknown = by_id(&report, "connectivity.tls.unknown-issuer");
+    assert!(
+        unknown["detail"]
+            .as_str()
+            .unwrap()
+            .contains("x509: certificate signed by unknown authority"),
+        "{unknown:#}"
+    );
+    assert_eq!(report["cost"]["requests"], 0);
+
+    // An exec plugin that fails as kubelogin does without `az login`.
+    let plugin = dir.path().join("kubelogin");
+    std::fs::write(
+        &plugin,
+        "#!/bin/sh\necho \"Error: failed to get token: AzureCLICredential: ERROR: Please run 'az login' to setup account.\" >&2\nexit 1\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let command = format!("--exec-command={}", plugin.display());
+    let exec = kubeconfig_variant(
+        lab,
+        dir.path(),
+        "exec",
+        &[
+            &[
+                "set-credentials",
+                "broken",
+                &command,
+                "--exec-api-version=client.authentication.k8s.io/v1",
+            ],
+            &[
+                "set-context",
+                "broken",
+                &format!("--cluster={cluster}"),
+                "--user=broken",
+            ],
+            &["use-context", "broken"],
+        ],
+    );
+    // kubectl keeps the command's name only; the plugin is found on PATH, as
+    // kubelogin is.
+    let with_plugin = Sandbox::new().with_path(&[
+        dir.path(),
+        std::path::Path::new("/usr/bin"),
+        std::path::Path::new("/bin"),
+    ]);
+    let output = with_plugin.run(APIDIAG, &exec, &["connectivity", "-o", "json"]);
+    assert_code(&output, 2);
+    let report = json_report(&output.stdout);
+    let failed = findings(&report, "connectivity")
+        .into_iter()
+        .find(|f| f["id"].as_str().unwrap().starts_with("connectivity.exec."))
+        .unwrap_or_else(|| panic!("no exec rung in {:?}", ids(&report)));
+    assert_eq!(failed["severity"], "critical");
+    let text = failed.to_string();
+    assert!(text.contains("failed with exit code 1"), "{failed:#}");
+    assert!(text.contains("Please run 'az login'"), "{failed:#}");
+    assert_eq!(report["cost"]["requests"], 0);
+}

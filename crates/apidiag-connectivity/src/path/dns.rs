@@ -136,11 +136,12 @@ pub async fn lookup(host: &str, port: u16, timeout: Duration) -> (Lookup, Durati
     (lookup, started.elapsed())
 }
 
-/// The rung for an IP literal: nothing to resolve.
+/// The rung for an IP literal: nothing to resolve, which is a pass (a healthy
+/// cluster reached by address shows nothing above ok).
 pub fn ip_literal(ip: IpAddr) -> Rung {
     Rung::new(
         "connectivity.dns.ip-literal",
-        Severity::Info,
+        Severity::Ok,
         "DNS",
         format!(
             "not needed: the server is the IP address {ip} ({})",
