@@ -120,3 +120,6 @@ pub fn plan_restart(collected: &Collected) -> Result<Plan, String> {
     )
     .map_err(|e| e.to_string())
 }
+
+#[cfg(test)]
+mod tests;

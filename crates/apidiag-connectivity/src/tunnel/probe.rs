@@ -132,23 +132,26 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// A 5xx answer: the `metav1.Status` it carries (its text, if it is not one).
+    pub fn from_body(code: u16, body: &[u8]) -> Outcome {
+        let status: Value = serde_json::from_slice(body).unwrap_or_default();
+        Outcome::Failed {
+            code,
+            reason: status["reason"].as_str().unwrap_or_default().to_string(),
+            message: status["message"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| String::from_utf8_lossy(body).into_owned()),
+        }
+    }
+
     /// The outcome of a log read as the client returned it.
     pub fn of(answer: Result<apidiag_core::api::RawResponse, ApiError>) -> Outcome {
         match answer {
             Ok(response) if response.status.is_success() => Outcome::Replied {
                 code: response.status.as_u16(),
             },
-            Ok(response) => {
-                let body: Value = serde_json::from_slice(&response.body).unwrap_or_default();
-                Outcome::Failed {
-                    code: response.status.as_u16(),
-                    reason: body["reason"].as_str().unwrap_or_default().to_string(),
-                    message: body["message"]
-                        .as_str()
-                        .map(str::to_string)
-                        .unwrap_or_else(|| String::from_utf8_lossy(&response.body).into_owned()),
-                }
-            }
+            Ok(response) => Outcome::from_body(response.status.as_u16(), &response.body),
             Err(ApiError::Status {
                 code,
                 reason,
