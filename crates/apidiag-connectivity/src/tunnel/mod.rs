@@ -4,10 +4,13 @@
 //! probe per sampled node that proves the path end to end.
 //!
 //! [`inventory`] reads (kube-system only), [`verdicts`] judges the agents,
-//! [`probe`] reads one byte of a pod's log per node and classifies the API
-//! server's words, [`restart`] plans `--fix restart-tunnel`.
+//! [`probe`] reads one byte of a pod's log per node, [`dial`] classifies the API
+//! server's words, [`pattern`] reads the probes together, [`restart`] plans
+//! `--fix restart-tunnel`.
 
+pub mod dial;
 pub mod inventory;
+pub mod pattern;
 pub mod probe;
 pub mod restart;
 pub mod verdicts;
@@ -101,7 +104,7 @@ async fn probe_nodes(
         )];
     }
     let probed = futures::future::join_all(chosen.iter().map(|node| probe::probe(ctx, node))).await;
-    let summary = probe::summarize(&probed);
+    let summary = pattern::summarize(&probed);
     probed.into_iter().map(|p| p.rung).chain(summary).collect()
 }
 
