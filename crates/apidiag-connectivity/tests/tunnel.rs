@@ -367,7 +367,9 @@ async fn the_probe_tells_a_kubelet_from_a_closed_port() {
             "connectivity.node-tunnel.ok",
             "connectivity.node-tunnel.refused",
             "connectivity.node-tunnel.partial"
-        ]
+        ],
+        "{:#?}",
+        probes.iter().map(|r| &r.finding).collect::<Vec<_>>()
     );
 
     let answered = &probes[0].finding;

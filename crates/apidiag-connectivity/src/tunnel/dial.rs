@@ -4,9 +4,11 @@
 //! from server: <message>`; a kubelet's own error is passed on with a reason
 //! (BadRequest, InternalError), so it proves the path. The words tell the failure
 //! modes apart (research §3: Go's dialer, konnectivity-client, konnectivity-server).
+//!
+//! The read asks for `application/json, */*` as kubectl does: with `text/plain`
+//! alone the API server cannot encode its error and answers 406 instead.
 
 use apidiag_core::api::ApiError;
-use serde_json::Value;
 
 /// How long one log read may take: the API server's own kubelet dial waits
 /// longer (30 s), so a black-holed node shows here as no answer.
@@ -15,9 +17,10 @@ pub const LOG_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// How one log read ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// The kubelet answered: a log line, or its own error (`reason` set).
+    /// The kubelet answered with a log line.
     Replied { code: u16 },
-    /// The API server answered with an error: `reason` empty means its dial failed.
+    /// The API server answered with an error: a dial failure, or the kubelet's own
+    /// error passed on.
     Failed {
         code: u16,
         reason: String,
@@ -34,26 +37,12 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// A 5xx answer: the `metav1.Status` it carries (its text, if it is not one).
-    pub fn from_body(code: u16, body: &[u8]) -> Outcome {
-        let status: Value = serde_json::from_slice(body).unwrap_or_default();
-        Outcome::Failed {
-            code,
-            reason: status["reason"].as_str().unwrap_or_default().to_string(),
-            message: status["message"]
-                .as_str()
-                .map(str::to_string)
-                .unwrap_or_else(|| String::from_utf8_lossy(body).into_owned()),
-        }
-    }
-
     /// The outcome of a log read as the client returned it.
     pub fn of(answer: Result<apidiag_core::api::RawResponse, ApiError>) -> Outcome {
         match answer {
-            Ok(response) if response.status.is_success() => Outcome::Replied {
+            Ok(response) => Outcome::Replied {
                 code: response.status.as_u16(),
             },
-            Ok(response) => Outcome::from_body(response.status.as_u16(), &response.body),
             Err(ApiError::Status {
                 code,
                 reason,
@@ -142,13 +131,27 @@ pub fn classify_message(message: &str) -> Verdict {
     }
 }
 
+/// Whether an error that names no dial failure is the kubelet's own, passed on by
+/// the API server: it turns a kubelet's 4xx into the same status with the
+/// kubelet's text (a 400 `BadRequest` such as `container "x" in pod "y" is
+/// waiting to start`), and a kubelet's 500 into `InternalError`. Its own dial
+/// failures carry no reason, which the client reports as the code's phrase.
+fn kubelet_answered(code: u16, reason: &str) -> bool {
+    (400..500).contains(&code) || reason == "InternalError"
+}
+
 /// The verdict on a log read.
 pub fn classify(outcome: &Outcome) -> Verdict {
     match outcome {
         Outcome::Replied { .. } => Verdict::Ok,
-        // A reason means the kubelet answered and the API server passed it on.
-        Outcome::Failed { reason, .. } if !reason.is_empty() => Verdict::Ok,
-        Outcome::Failed { message, .. } => classify_message(message),
+        Outcome::Failed {
+            code,
+            reason,
+            message,
+        } => match classify_message(message) {
+            Verdict::Failed if kubelet_answered(*code, reason) => Verdict::Ok,
+            verdict => verdict,
+        },
         Outcome::NoAnswer => Verdict::Timeout,
         Outcome::Forbidden(_) | Outcome::Gone | Outcome::Unreachable(_) => Verdict::NotProbed,
     }

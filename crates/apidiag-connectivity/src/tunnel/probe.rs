@@ -242,7 +242,10 @@ pub async fn probe(ctx: &Context, node: &NodeTarget) -> Probed {
             );
         }
     };
-    let answer = tokio::time::timeout(LOG_TIMEOUT, ctx.api.get_health(&target.log_path())).await;
+    // kubectl's Accept: the error, if any, comes back as a Status.
+    let path = target.log_path();
+    let read = ctx.api.get_raw(&path, Some("application/json, */*"));
+    let answer = tokio::time::timeout(LOG_TIMEOUT, read).await;
     let outcome = match answer {
         Ok(answer) => Outcome::of(answer),
         Err(_) => Outcome::NoAnswer,

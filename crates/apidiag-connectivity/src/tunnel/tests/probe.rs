@@ -75,6 +75,16 @@ const REFUSED: &str = "Get \"https://10.224.0.5:10250/containerLogs/default/web-
 const NO_AGENT: &str = "Get \"https://10.224.0.5:10250/containerLogs/default/web-0/web?limitBytes=1&tailLines=1\": No agent available";
 const HTTP: &str = "Get \"https://10.224.0.5:10250/containerLogs/default/web-0/web?limitBytes=1&tailLines=1\": http: server gave HTTP response to HTTPS client";
 
+/// An error answer as the client returns it.
+fn server_error(code: u16, reason: &str, message: &str) -> ApiError {
+    ApiError::Status {
+        request: "GET /api/v1/namespaces/default/pods/web-0/log".into(),
+        code,
+        reason: reason.into(),
+        message: message.into(),
+    }
+}
+
 #[test]
 fn every_dial_error_is_told_by_its_words() {
     let cases = [
@@ -116,12 +126,8 @@ fn every_dial_error_is_told_by_its_words() {
         ),
     ];
     for (message, expected) in cases {
-        let outcome = Outcome::from_body(
-            500,
-            json!({"kind": "Status", "status": "Failure", "message": message, "code": 500})
-                .to_string()
-                .as_bytes(),
-        );
+        // A dial failure's Status has no reason: the client says the code's phrase.
+        let outcome = Outcome::of(Err(server_error(500, "Internal Server Error", message)));
         assert_eq!(dial::classify(&outcome), expected, "{message}");
     }
 }
@@ -137,12 +143,24 @@ fn any_kubelet_reply_proves_the_path() {
         message: "container \"web\" in pod \"web-0\" is waiting to start: ContainerCreating".into(),
     }));
     assert_eq!(dial::classify(&waiting), Verdict::Ok);
-    let internal = Outcome::from_body(500, br#"{"kind":"Status","reason":"InternalError","message":"Internal error occurred: failed to open log file","code":500}"#);
+    let internal = Outcome::of(Err(server_error(
+        500,
+        "InternalError",
+        "Internal error occurred: failed to open log file",
+    )));
     assert_eq!(dial::classify(&internal), Verdict::Ok);
-    // Not a Status at all: judged by its text.
+    // A dial failure is one whatever the code; unknown words with no reason are not a reply.
     assert_eq!(
-        dial::classify(&Outcome::from_body(502, REFUSED.as_bytes())),
+        dial::classify(&Outcome::of(Err(server_error(502, "Bad Gateway", REFUSED)))),
         Verdict::Refused
+    );
+    assert_eq!(
+        dial::classify(&Outcome::of(Err(server_error(
+            500,
+            "Internal Server Error",
+            "Get \"https://10.224.0.5:10250/containerLogs/a/b/c\": EOF"
+        )))),
+        Verdict::Failed
     );
     assert_eq!(dial::classify(&Outcome::NoAnswer), Verdict::Timeout);
     let forbidden = Outcome::of(Err(ApiError::Forbidden {
