@@ -232,6 +232,28 @@ async fn crash_looping_agents_are_found_restarted_and_restored() {
         restarted["spec"]["template"]["metadata"]["annotations"],
         json!({"kubectl.kubernetes.io/restartedAt": stamp})
     );
+    // The Deployment controller takes it as a rollout: a second ReplicaSet.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let sets = ok(kubectl_admin(
+            &[
+                "get",
+                "replicasets",
+                "-n",
+                "kube-system",
+                "-l",
+                "app=konnectivity-agent",
+                "-o",
+                "name",
+            ],
+            None,
+        ));
+        if sets.lines().count() == 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no new ReplicaSet: {sets}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
 
     // Undo from the bundle: the template as it was, so the rollout goes back.
     settled_deployment();

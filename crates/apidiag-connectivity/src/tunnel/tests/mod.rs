@@ -79,3 +79,20 @@ pub(super) fn rows(finding: &Finding, label: &str) -> Vec<Vec<String>> {
 pub(super) fn ids(rungs: &[crate::rung::Rung]) -> Vec<&str> {
     rungs.iter().map(|r| r.finding.id.as_str()).collect()
 }
+
+#[test]
+fn tunnel_nodes_is_a_flag_of_the_check_defaulting_to_3() {
+    use clap::FromArgMatches;
+    let command = apidiag_core::run::check_command::<crate::Args>(crate::NAME);
+    command.clone().debug_assert();
+    let parse = |argv: &[&str]| {
+        let matches = command.clone().try_get_matches_from(argv).unwrap();
+        crate::Args::from_arg_matches(&matches).unwrap().tunnel
+    };
+    assert_eq!(parse(&["connectivity"]).tunnel_nodes, 3);
+    assert_eq!(
+        parse(&["connectivity", "--tunnel-nodes", "0"]).tunnel_nodes,
+        0
+    );
+    assert_eq!(super::TunnelArgs::default().tunnel_nodes, 3);
+}
