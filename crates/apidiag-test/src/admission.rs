@@ -76,7 +76,7 @@ impl AdmissionServer {
 }
 
 /// A CA, and a server certificate for 127.0.0.1 it signed.
-fn certificates() -> (
+pub(crate) fn certificates() -> (
     String,
     Vec<rustls::pki_types::CertificateDer<'static>>,
     rustls::pki_types::PrivateKeyDer<'static>,

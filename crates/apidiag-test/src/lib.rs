@@ -7,10 +7,12 @@
 //!   test of the package that owns it, which cargo builds from the same source before
 //!   the test runs: no test can pick up a stale `target/debug/<name>`.
 //! - [`lab`]: the real control plane ([`apidiag_lab`]) shared by a test binary.
+//! - [`kubelet`]: a kubelet that serves container logs, for the API server to dial.
 //! - [`scripted`]: a scripted API server for the faults the real one will not
 //!   produce on demand (a 429 with `Retry-After`, a 500 mid-pagination).
 
 pub mod admission;
+pub mod kubelet;
 pub mod scripted;
 
 use std::path::{Path, PathBuf};
