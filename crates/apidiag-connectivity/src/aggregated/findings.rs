@@ -124,16 +124,16 @@ fn unavailable_rung(
     };
     let gv = api.group_version();
     let mut detail = format!(
-        "Available={status}{}{}. kubectl prints `{}` on every discovery (kubectl get, apply, api-resources), and every client that runs discovery (controllers, Helm) meets the same error. {}",
+        "The availability controller says Available={status}{}{}. kubectl prints `{}` on every discovery (kubectl get, apply, api-resources), and every client that runs discovery (controllers, Helm) meets the same error. {}",
         if reason_text.is_empty() {
             String::new()
         } else {
-            format!(" {reason_text}")
+            format!(", reason {reason_text}")
         },
         if message.is_empty() {
             String::new()
         } else {
-            format!(": \"{message}\"")
+            format!(": `{message}`")
         },
         discovery_error(&gv),
         meaning(api, &reason, message),

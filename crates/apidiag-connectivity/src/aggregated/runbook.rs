@@ -340,7 +340,7 @@ pub fn metrics(metrics: Option<&Unavailability>) -> Evidence {
         None => "aggregator_unavailable_apiservice not served".to_string(),
     };
     let transitions = if m.transitions.is_empty() {
-        "no transition to unavailable counted".to_string()
+        "no transition from available to unavailable counted (aggregator_unavailable_apiservice_total; one that was never available counts none)".to_string()
     } else {
         let by_reason = m
             .transitions

@@ -217,7 +217,7 @@ fn every_reason_is_its_own_critical_finding() {
         );
         assert!(
             f.detail.starts_with(&format!(
-                "Available={status} {reason}: \"{message}\". kubectl prints `couldn't get resource list for metrics.k8s.io/v1beta1: the server is currently unable to handle the request` on every discovery"
+                "The availability controller says Available={status}, reason {reason}: `{message}`. kubectl prints `couldn't get resource list for metrics.k8s.io/v1beta1: the server is currently unable to handle the request` on every discovery"
             )),
             "{reason}: {}",
             f.detail
