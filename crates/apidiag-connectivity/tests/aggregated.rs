@@ -123,19 +123,14 @@ fn unavailable_and_orphaned_apiservices_are_judged_and_the_orphan_deleted_and_re
         Ok(ctx) => ctx,
         Err(_) => panic!("the lab does not answer"),
     };
+    let before = ctx.api.cost().requests;
     let (rungs, collected) = runtime.block_on(aggregated::diagnose(&ctx));
     let collected = collected.unwrap();
+    // 1 LIST of APIServices; lab-metrics: its Service, EndpointSlices, Pods,
+    // Warning events, NetworkPolicies (no Pod, so no log); lab-uninstalled: its
+    // Service, its namespace, Warning events; Terminating namespaces; /metrics.
+    assert_eq!(ctx.api.cost().requests - before, 1 + 5 + 3 + 1 + 1);
     let findings: Vec<Finding> = rungs.into_iter().map(|r| r.finding).collect();
-    for f in &findings {
-        eprintln!(
-            "{} {:?} {}\n  {}\n  {:?}",
-            f.id,
-            f.severity,
-            f.title,
-            f.detail,
-            evidence(f)
-        );
-    }
     // The field selector status.phase works for namespaces, /metrics was read,
     // and nothing was capped.
     assert_eq!(collected.gaps, Vec::<String>::new());
@@ -191,6 +186,84 @@ fn unavailable_and_orphaned_apiservices_are_judged_and_the_orphan_deleted_and_re
         "The availability controller says Available=False, reason MissingEndpoints: `endpointslices for service/lab-metrics in \"{NAMESPACE}\" have no addresses with port name \"https\"`."
     )), "{}", missing.detail);
 
+    let cluster_ip = ok(kubectl_as_admin(
+        lab,
+        &[
+            "get",
+            "service",
+            "lab-metrics",
+            "-n",
+            NAMESPACE,
+            "-o",
+            "jsonpath={.spec.clusterIP}",
+        ],
+    ));
+    let no_transition = "aggregator_unavailable_apiservice 1 (unavailable now); no transition from available to unavailable counted (aggregator_unavailable_apiservice_total; one that was never available counts none)";
+    let mut shown = evidence(missing);
+    assert_eq!(shown[0].0, "unavailable since");
+    let slice = shown[3].2[0][0].clone();
+    assert!(slice.starts_with("lab-metrics-"), "{slice}");
+    assert_eq!(
+        shown.split_off(1),
+        [
+            (
+                "namespaces stuck in Terminating (NamespaceDeletionDiscoveryFailure)".into(),
+                STUCK.into(),
+                vec![]
+            ),
+            (
+                format!("service {NAMESPACE}/lab-metrics"),
+                format!("ClusterIP {cluster_ip}, ports https:443→4443, selector app=lab-metrics"),
+                vec![]
+            ),
+            (
+                "endpoint slices".into(),
+                String::new(),
+                vec![vec![slice, "-".into(), "none".into(), "0/0".into()]]
+            ),
+            (
+                "pods".into(),
+                "none match the Service's selector".into(),
+                vec![]
+            ),
+            (
+                format!("warning events in {NAMESPACE}"),
+                "none".into(),
+                vec![]
+            ),
+            (
+                "aggregator metrics (this API server replica)".into(),
+                no_transition.into(),
+                vec![]
+            ),
+        ]
+    );
+    assert_eq!(
+        evidence(orphan).split_off(1),
+        [
+            (
+                "namespaces stuck in Terminating (NamespaceDeletionDiscoveryFailure)".into(),
+                STUCK.into(),
+                vec![]
+            ),
+            (
+                format!("service {NAMESPACE}/lab-uninstalled"),
+                format!("not found in namespace {NAMESPACE} (the namespace exists)"),
+                vec![]
+            ),
+            (
+                format!("warning events in {NAMESPACE}"),
+                "none".into(),
+                vec![]
+            ),
+            (
+                "aggregator metrics (this API server replica)".into(),
+                no_transition.into(),
+                vec![]
+            ),
+        ]
+    );
+
     // The plan of the orphan, and the refusal of the other.
     let plan = aggregated::plan_delete(&collected, &[APISERVICE_ORPHAN.to_string()]).unwrap();
     assert_eq!(plan.operations.len(), 1);
@@ -239,6 +312,11 @@ fn unavailable_and_orphaned_apiservices_are_judged_and_the_orphan_deleted_and_re
             "Error from server (NotFound): apiservices.apiregistration.k8s.io \"{APISERVICE_ORPHAN}\" not found"
         )
     );
+
+    // Without the orphan, only the APIService with no Pods is left to report.
+    let (after, _) = runtime.block_on(aggregated::diagnose(&ctx));
+    let after: Vec<&str> = after.iter().map(|r| r.finding.id.as_str()).collect();
+    assert_eq!(after, ["connectivity.apiservice.missing-endpoints"]);
 
     // The undo re-creates it from the backup.
     let bundle = apidiag_core::backup::Bundle::open(result.backup.as_deref().unwrap()).unwrap();

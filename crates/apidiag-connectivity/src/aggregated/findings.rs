@@ -19,15 +19,16 @@ pub fn rungs(collected: &Collected) -> Vec<Rung> {
     let apis = collected.parsed();
     let mut unavailable: Vec<&ApiService> = apis.iter().filter(|a| !a.is_available()).collect();
     unavailable.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut rungs = Vec::new();
     if unavailable.is_empty() {
-        return vec![Rung::pass(
+        rungs.push(Rung::pass(
             "connectivity.apiservice.available",
             "APIServices",
             format!("{} of {} available", apis.len(), apis.len()),
             None,
-        )];
+        ));
     }
-    let mut rungs = Vec::new();
+    rungs.extend(flapping(collected, &apis));
     for api in unavailable {
         let backend = api
             .service
@@ -42,6 +43,42 @@ pub fn rungs(collected: &Collected) -> Vec<Rung> {
         }
     }
     rungs
+}
+
+/// Available APIServices that were unavailable since this API server started
+/// (`aggregator_unavailable_apiservice_total` > 0): the intermittent failures
+/// the KubeAggregatedAPIErrors alert is about, which a look at the conditions
+/// now would miss.
+fn flapping(collected: &Collected, apis: &[ApiService]) -> Vec<Rung> {
+    let Some(metrics) = &collected.metrics else {
+        return Vec::new();
+    };
+    let mut available: Vec<&ApiService> = apis.iter().filter(|a| a.is_available()).collect();
+    available.sort_by(|a, b| a.name.cmp(&b.name));
+    available
+        .into_iter()
+        .filter_map(|api| {
+            let m = metrics.get(&api.name)?;
+            let total: f64 = m.transitions.iter().map(|(_, n)| n).sum();
+            (total > 0.0).then(|| {
+                Rung::new(
+                    "connectivity.apiservice.flapping",
+                    Severity::Warning,
+                    &format!("APIService {}", api.name),
+                    format!("available now, unavailable {total} times since this API server started"),
+                    None,
+                )
+                .with(|f| {
+                    f.detail(format!(
+                        "Each time, discovery of {} failed (kubectl: `{}`) until the backend answered again: the KubeAggregatedAPIErrors alert's intermittent errors. Correlate with its Pods' restarts and events, and on AKS with the tunnel; on AKS this is one API server replica's count, reset when that replica restarts.",
+                        api.group_version(),
+                        discovery_error(&api.group_version())
+                    ))
+                    .evidence(runbook::metrics(Some(m)))
+                })
+            })
+        })
+        .collect()
 }
 
 /// The words kubectl prints on every discovery while `gv` is unavailable.

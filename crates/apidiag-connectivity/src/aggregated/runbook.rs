@@ -342,6 +342,7 @@ pub fn metrics(metrics: Option<&Unavailability>) -> Evidence {
     let transitions = if m.transitions.is_empty() {
         "no transition from available to unavailable counted (aggregator_unavailable_apiservice_total; one that was never available counts none)".to_string()
     } else {
+        let total: f64 = m.transitions.iter().map(|(_, n)| n).sum();
         let by_reason = m
             .transitions
             .iter()
@@ -349,7 +350,7 @@ pub fn metrics(metrics: Option<&Unavailability>) -> Evidence {
             .collect::<Vec<_>>()
             .join(", ");
         format!(
-            "became unavailable {by_reason} times since this API server started (aggregator_unavailable_apiservice_total)"
+            "became unavailable {total} times since this API server started ({by_reason}; aggregator_unavailable_apiservice_total)"
         )
     };
     Evidence::new(label, format!("{gauge}; {transitions}"))
@@ -468,7 +469,7 @@ mod tests {
         };
         assert_eq!(
             metrics(Some(&m)).value,
-            "aggregator_unavailable_apiservice 1 (unavailable now); became unavailable MissingEndpoints 3 times since this API server started (aggregator_unavailable_apiservice_total)"
+            "aggregator_unavailable_apiservice 1 (unavailable now); became unavailable 3 times since this API server started (MissingEndpoints 3; aggregator_unavailable_apiservice_total)"
         );
         assert_eq!(
             metrics(None).value,

@@ -1,126 +1,14 @@
-//! The judgement and the fix on objects shaped as the server lists them: every
-//! reason's finding, the orphan rules, the cap, and the delete plan.
+//! The findings: one per reason, the runbook's evidence, what breaks, the
+//! orphan and the flapping ones.
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use apidiag_core::finding::{Finding, Severity};
-use apidiag_core::remediation::Action;
 
-use super::collect::{Backend, Collected, Unavailability};
-use super::{findings, plan_delete};
-
-const METRICS_SERVER: &str = "v1beta1.metrics.k8s.io";
-
-/// An APIService as `GET /apis/apiregistration.k8s.io/v1/apiservices` lists it.
-fn apiservice(name: &str, status: &str, reason: &str, message: &str, labels: Value) -> Value {
-    let (version, group) = name.split_once('.').unwrap();
-    json!({
-        "metadata": {"name": name, "uid": format!("uid-{name}"), "resourceVersion": "4711",
-            "creationTimestamp": "2026-11-30T08:00:00Z", "labels": labels},
-        "spec": {"group": group, "version": version, "groupPriorityMinimum": 100, "versionPriority": 100,
-            "insecureSkipTLSVerify": true,
-            "service": {"namespace": "kube-system", "name": "metrics-server", "port": 443}},
-        "status": {"conditions": [{"type": "Available", "status": status, "reason": reason,
-            "message": message, "lastTransitionTime": "2026-12-01T09:58:00Z"}]},
-    })
-}
-
-fn local(name: &str) -> Value {
-    let (version, group) = name.split_once('.').unwrap();
-    json!({"metadata": {"name": name, "labels": {"kube-aggregator.kubernetes.io/automanaged": "onstart"}},
-        "spec": {"group": group, "version": version, "groupPriorityMinimum": 17800, "versionPriority": 15},
-        "status": {"conditions": [{"type": "Available", "status": "True", "reason": "Local",
-            "message": "Local APIServices are always available"}]}})
-}
-
-fn service() -> Value {
-    json!({"metadata": {"name": "metrics-server", "namespace": "kube-system"},
-        "spec": {"type": "ClusterIP", "clusterIP": "10.0.37.4", "selector": {"k8s-app": "metrics-server"},
-            "ports": [{"name": "https", "port": 443, "targetPort": "https", "protocol": "TCP"}]}})
-}
-
-fn backend_with_pods() -> Backend {
-    Backend {
-        service: Ok(Some(service())),
-        namespace_exists: None,
-        slices: Some(Ok(vec![json!({
-            "metadata": {"name": "metrics-server-x7k2p", "labels": {"kubernetes.io/service-name": "metrics-server"}},
-            "addressType": "IPv4",
-            "ports": [{"name": "https", "port": 10250, "protocol": "TCP"}],
-            "endpoints": [{"addresses": ["10.244.2.17"], "conditions": {"ready": false},
-                "targetRef": {"kind": "Pod", "name": "metrics-server-5f8-q"}}],
-        })])),
-        pods: Some(Ok(vec![json!({
-            "metadata": {"name": "metrics-server-5f8-q", "labels": {"k8s-app": "metrics-server"}},
-            "status": {"phase": "Running", "containerStatuses": [{"name": "metrics-server", "ready": false,
-                "restartCount": 12, "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137}},
-                "state": {"running": {}}}]},
-        })])),
-        log: Some(super::collect::PodLog {
-            pod: "metrics-server-5f8-q".into(),
-            container: "metrics-server".into(),
-            lines: Err("GET /api/v1/namespaces/kube-system/pods/metrics-server-5f8-q/log?... failed: 502 : dial tcp 10.224.0.5:10250: i/o timeout".into()),
-        }),
-        events: Some(Ok(vec![json!({
-            "lastTimestamp": "2026-12-01T09:59:00Z", "count": 40, "type": "Warning", "reason": "Unhealthy",
-            "involvedObject": {"kind": "Pod", "name": "metrics-server-5f8-q"},
-            "message": "Readiness probe failed: HTTP probe failed with statuscode: 500",
-        })])),
-        policies: Some(Ok(vec![json!({
-            "metadata": {"name": "allow-apiserver"},
-            "spec": {"podSelector": {"matchLabels": {"k8s-app": "metrics-server"}}, "policyTypes": ["Ingress"],
-                "ingress": [{"from": [{"ipBlock": {"cidr": "20.1.2.3/32"}}]}]},
-        })])),
-    }
-}
-
-fn gone_backend(namespace_exists: bool) -> Backend {
-    Backend {
-        service: Ok(None),
-        namespace_exists: Some(namespace_exists),
-        slices: None,
-        pods: None,
-        log: None,
-        events: namespace_exists.then(|| Ok(Vec::new())),
-        policies: None,
-    }
-}
-
-fn collected(apiservices: Vec<Value>, backend: Option<Backend>) -> Collected {
-    let mut backends = BTreeMap::new();
-    if let Some(b) = backend {
-        backends.insert(("kube-system".to_string(), "metrics-server".to_string()), b);
-    }
-    Collected {
-        apiservices,
-        backends,
-        ..Collected::default()
-    }
-}
-
-fn ids(findings: &[Finding]) -> Vec<(&str, Severity)> {
-    findings
-        .iter()
-        .map(|f| (f.id.as_str(), f.severity))
-        .collect()
-}
-
-fn judged(collected: &Collected) -> Vec<Finding> {
-    findings::rungs(collected)
-        .into_iter()
-        .map(|r| r.finding)
-        .collect()
-}
-
-fn evidence<'a>(finding: &'a Finding, label: &str) -> &'a apidiag_core::finding::Evidence {
-    finding
-        .evidence
-        .iter()
-        .find(|e| e.label == label)
-        .unwrap_or_else(|| panic!("no evidence {label:?} in {:#?}", finding.evidence))
-}
+use super::*;
+use crate::aggregated::collect::{Collected, Unavailability};
 
 #[test]
 fn all_available_is_one_ok_rung() {
@@ -335,7 +223,7 @@ fn the_runbook_evidence_of_a_crashing_backend() {
     );
     assert_eq!(
         evidence(f, "aggregator metrics (this API server replica)").value,
-        "aggregator_unavailable_apiservice 1 (unavailable now); became unavailable MissingEndpoints 6 times since this API server started (aggregator_unavailable_apiservice_total)"
+        "aggregator_unavailable_apiservice 1 (unavailable now); became unavailable 6 times since this API server started (MissingEndpoints 6; aggregator_unavailable_apiservice_total)"
     );
     assert_eq!(
         f.next,
@@ -518,55 +406,55 @@ fn beyond_the_cap_the_backend_is_not_examined() {
 }
 
 #[test]
-fn the_delete_plan_is_built_from_the_object_as_listed() {
-    let orphan = apiservice(METRICS_SERVER, "False", "ServiceNotFound", "…", json!({}));
-    let c = collected(
-        vec![orphan.clone(), local("v1.apps")],
-        Some(gone_backend(true)),
-    );
-    let plan = plan_delete(&c, &[METRICS_SERVER.to_string()]).unwrap();
-    assert_eq!(plan.check, "connectivity");
-    assert_eq!(plan.id, "connectivity.delete-apiservice");
+fn available_but_flapping_is_a_warning_with_its_count() {
+    let c = Collected {
+        metrics: Some(BTreeMap::from([
+            (
+                METRICS_SERVER.to_string(),
+                Unavailability {
+                    gauge: Some(0.0),
+                    transitions: vec![
+                        ("FailedDiscoveryCheck".into(), 4.0),
+                        ("MissingEndpoints".into(), 1.0),
+                    ],
+                },
+            ),
+            (
+                "v1.apps".to_string(),
+                Unavailability {
+                    gauge: Some(0.0),
+                    transitions: Vec::new(),
+                },
+            ),
+        ])),
+        ..collected(
+            vec![
+                local("v1.apps"),
+                apiservice(
+                    METRICS_SERVER,
+                    "True",
+                    "Passed",
+                    "all checks passed",
+                    json!({}),
+                ),
+            ],
+            None,
+        )
+    };
+    let found = judged(&c);
     assert_eq!(
-        plan.title,
-        "delete the orphaned APIService v1beta1.metrics.k8s.io"
-    );
-    assert_eq!(plan.operations.len(), 1);
-    let op = &plan.operations[0];
-    assert_eq!(op.action, Action::Delete { propagation: None });
-    assert_eq!(op.before.as_ref(), Some(&orphan));
-    assert_eq!(
-        op.target.path(),
-        "/apis/apiregistration.k8s.io/v1/apiservices/v1beta1.metrics.k8s.io"
-    );
-    assert_eq!(op.target.display(), "apiservice/v1beta1.metrics.k8s.io");
-
-    assert_eq!(
-        plan_delete(&c, &[]).unwrap_err(),
-        "name the APIServices to delete with --apiservice NAME (the orphaned finding names them)"
-    );
-    assert_eq!(
-        plan_delete(&c, &["v1.nothing".to_string()]).unwrap_err(),
-        "no APIService named `v1.nothing` (`kubectl get apiservices` lists them)"
-    );
-    assert_eq!(
-        plan_delete(&c, &["v1.apps".to_string()]).unwrap_err(),
-        "`v1.apps` is served by kube-apiserver itself (Local): never delete it"
-    );
-    // One refusal refuses the whole plan: nothing is half done.
-    assert!(plan_delete(&c, &[METRICS_SERVER.to_string(), "v1.apps".to_string()]).is_err());
-    let broken = collected(
-        vec![apiservice(
-            METRICS_SERVER,
-            "False",
-            "MissingEndpoints",
-            "…",
-            json!({}),
-        )],
-        Some(backend_with_pods()),
+        ids(&found),
+        [
+            ("connectivity.apiservice.available", Severity::Ok),
+            ("connectivity.apiservice.flapping", Severity::Warning)
+        ]
     );
     assert_eq!(
-        plan_delete(&broken, &[METRICS_SERVER.to_string()]).unwrap_err(),
-        "`v1beta1.metrics.k8s.io` is not orphaned: its Service kube-system/metrics-server is expected to exist (reason MissingEndpoints); repair its backend instead (`kubectl apidiag connectivity` shows the runbook's evidence)"
+        found[1].title,
+        "APIService v1beta1.metrics.k8s.io: available now, unavailable 5 times since this API server started"
+    );
+    assert_eq!(
+        evidence(&found[1], "aggregator metrics (this API server replica)").value,
+        "aggregator_unavailable_apiservice 0 (available now); became unavailable 5 times since this API server started (FailedDiscoveryCheck 4, MissingEndpoints 1; aggregator_unavailable_apiservice_total)"
     );
 }
