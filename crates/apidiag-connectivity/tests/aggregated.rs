@@ -26,6 +26,9 @@ use apidiag_test::{APISERVICE_NAME, APISERVICE_ORPHAN, Lab, Scenario, ScenarioSi
 const NAMESPACE: &str = "lab-apiservice";
 /// A namespace deleted while the APIServices are down: it stays Terminating.
 const STUCK: &str = "lab-apiservice-stuck";
+/// The crash-looping backend Pod the test adds, and the kubelet-less Node it is on.
+const POD: &str = "lab-metrics-0";
+const NODE: &str = "lab-aggregated-node";
 
 #[derive(Parser)]
 struct Cli {
@@ -49,6 +52,69 @@ fn ok(output: Output) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout).unwrap()
+}
+
+/// A Pod the Service selects, crash-looping as its status says, on a Node
+/// whose kubelet port is closed (the lab has no kubelet): its log cannot be
+/// fetched, and the API server's error is the evidence.
+fn crashing_pod(lab: &Lab) -> u16 {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let node = serde_json::json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": NODE}});
+    let pod = serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": POD, "namespace": NAMESPACE, "labels": {"app": "lab-metrics"}},
+        "spec": {"nodeName": NODE, "automountServiceAccountToken": false,
+            "containers": [{"name": "server", "image": "registry.lab.apidiag.dev/metrics:1"}]},
+    });
+    for object in [node, pod] {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), object.to_string()).unwrap();
+        ok(kubectl_as_admin(
+            lab,
+            &["apply", "-f", file.path().to_str().unwrap()],
+        ));
+    }
+    let node_status = serde_json::json!({"status": {
+        "addresses": [{"type": "InternalIP", "address": "127.0.0.1"}],
+        "daemonEndpoints": {"kubeletEndpoint": {"Port": closed}},
+    }});
+    ok(kubectl_as_admin(
+        lab,
+        &[
+            "patch",
+            "node",
+            NODE,
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            &node_status.to_string(),
+        ],
+    ));
+    let status = serde_json::json!({"status": {"phase": "Running", "containerStatuses": [{
+        "name": "server", "image": "registry.lab.apidiag.dev/metrics:1", "imageID": "",
+        "ready": false, "restartCount": 9, "started": false,
+        "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+        "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137}},
+    }]}});
+    ok(kubectl_as_admin(
+        lab,
+        &[
+            "patch",
+            "pod",
+            POD,
+            "-n",
+            NAMESPACE,
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            &status.to_string(),
+        ],
+    ));
+    closed
 }
 
 /// Deletes `STUCK` and waits until the namespace controller says discovery
@@ -110,6 +176,7 @@ fn unavailable_and_orphaned_apiservices_are_judged_and_the_orphan_deleted_and_re
         .block_on(lab.apply(Scenario::UnavailableApiService, ScenarioSize::default()))
         .unwrap();
     stuck_namespace(lab);
+    let kubelet_port = crashing_pod(lab);
     let orphan_before = apiservice_json(lab, APISERVICE_ORPHAN);
 
     let cli = Cli::try_parse_from([
@@ -127,9 +194,10 @@ fn unavailable_and_orphaned_apiservices_are_judged_and_the_orphan_deleted_and_re
     let (rungs, collected) = runtime.block_on(aggregated::diagnose(&ctx));
     let collected = collected.unwrap();
     // 1 LIST of APIServices; lab-metrics: its Service, EndpointSlices, Pods,
-    // Warning events, NetworkPolicies (no Pod, so no log); lab-uninstalled: its
-    // Service, its namespace, Warning events; Terminating namespaces; /metrics.
-    assert_eq!(ctx.api.cost().requests - before, 1 + 5 + 3 + 1 + 1);
+    // Warning events, NetworkPolicies, the crashing Pod's log (a 500, which the
+    // client tries three times); lab-uninstalled: its Service, its namespace,
+    // Warning events; Terminating namespaces; /metrics.
+    assert_eq!(ctx.api.cost().requests - before, 1 + (5 + 3) + 3 + 1 + 1);
     let findings: Vec<Finding> = rungs.into_iter().map(|r| r.finding).collect();
     // The field selector status.phase works for namespaces, /metrics was read,
     // and nothing was capped.
@@ -223,7 +291,20 @@ fn unavailable_and_orphaned_apiservices_are_judged_and_the_orphan_deleted_and_re
             ),
             (
                 "pods".into(),
-                "none match the Service's selector".into(),
+                String::new(),
+                vec![vec![
+                    POD.into(),
+                    "Running".into(),
+                    "0/1".into(),
+                    "9".into(),
+                    "OOMKilled (exit 137)".into()
+                ]]
+            ),
+            (
+                format!("log of {POD} (server)"),
+                format!(
+                    "could not be read: 500 Internal Server Error: Get \"https://127.0.0.1:{kubelet_port}/containerLogs/{NAMESPACE}/{POD}/server?limitBytes=2048&tailLines=5\": dial tcp 127.0.0.1:{kubelet_port}: connect: connection refused"
+                ),
                 vec![]
             ),
             (

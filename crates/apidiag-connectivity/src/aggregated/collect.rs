@@ -40,6 +40,8 @@ pub const UNAVAILABLE_TOTAL: &str = "aggregator_unavailable_apiservice_total";
 pub struct PodLog {
     pub pod: String,
     pub container: String,
+    /// `spec.nodeName`: a Pod on no node has no log (the API server answers empty).
+    pub node: Option<String>,
     pub lines: Result<String, String>,
 }
 
@@ -265,7 +267,7 @@ async fn backend(ctx: &Context, service: &ServiceRef) -> Backend {
         items(ctx, policies_url),
     );
     if let Some(Ok(pods)) = &pods
-        && let Some((pod, container)) = troubled_container(pods)
+        && let Some((pod, container, node)) = troubled_container(pods)
     {
         let path = with_query(
             &format!("/api/v1/namespaces/{ns}/pods/{pod}/log"),
@@ -278,7 +280,8 @@ async fn backend(ctx: &Context, service: &ServiceRef) -> Backend {
         backend.log = Some(PodLog {
             pod,
             container,
-            lines: ctx.api.get_text(&path).await.map_err(words),
+            node,
+            lines: pod_log(ctx, &path).await,
         });
     }
     backend.slices = Some(slices);
@@ -286,6 +289,25 @@ async fn backend(ctx: &Context, service: &ServiceRef) -> Backend {
     backend.events = Some(events);
     backend.policies = Some(policies);
     backend
+}
+
+/// The last lines of a Pod's log. A failure is the API server's report of its
+/// own dial to the kubelet (`dial tcp …:10250: i/o timeout`, `No agent
+/// available`), kept as the evidence. The core's client retries a GET's 5xx
+/// twice, so a broken path to the kubelet costs three requests here; its
+/// `get_health`, which does not retry, asks for `text/plain` only, and the log
+/// endpoint refuses that (406).
+async fn pod_log(ctx: &Context, path: &str) -> Result<String, String> {
+    ctx.api.get_text(path).await.map_err(|error| match error {
+        // The server's message is the evidence; the request is known.
+        ApiError::Status {
+            code,
+            reason,
+            message,
+            ..
+        } => format!("{code} {reason}: {message}"),
+        other => other.first_line(),
+    })
 }
 
 /// The Service's selector as a label selector string, `None` when it has none.
@@ -300,7 +322,7 @@ pub fn selector_of(service: &Value) -> Option<String> {
 
 /// The first Pod with a container that is not ready or has restarted, and that
 /// container: the one whose last lines most likely say why.
-pub fn troubled_container(pods: &[Value]) -> Option<(String, String)> {
+pub fn troubled_container(pods: &[Value]) -> Option<(String, String, Option<String>)> {
     pods.iter().find_map(|pod| {
         let name = pod["metadata"]["name"].as_str()?;
         pod["status"]["containerStatuses"]
@@ -308,7 +330,10 @@ pub fn troubled_container(pods: &[Value]) -> Option<(String, String)> {
             .iter()
             .find(|c| c["ready"] != true || c["restartCount"].as_i64().unwrap_or(0) > 0)
             .and_then(|c| c["name"].as_str())
-            .map(|c| (name.to_string(), c.to_string()))
+            .map(|c| {
+                let node = pod["spec"]["nodeName"].as_str().map(str::to_string);
+                (name.to_string(), c.to_string(), node)
+            })
     })
 }
 
@@ -421,7 +446,7 @@ mod tests {
         ];
         assert_eq!(
             troubled_container(&pods),
-            Some(("flaky".into(), "server".into()))
+            Some(("flaky".into(), "server".into(), None))
         );
         assert_eq!(troubled_container(&pods[..1]), None);
     }

@@ -180,9 +180,16 @@ pub fn pods(pods: &[Value]) -> Evidence {
 pub fn log(log: &PodLog) -> Evidence {
     let label = format!("log of {} ({})", log.pod, log.container);
     match &log.lines {
-        Ok(lines) if lines.trim().is_empty() => Evidence::new(label, "empty"),
+        Ok(lines) if lines.trim().is_empty() => match &log.node {
+            Some(node) => Evidence::new(label, format!("empty (on node {node})")),
+            None => Evidence::new(
+                label,
+                "empty: the Pod is on no node (not scheduled), so it has no log yet",
+            ),
+        },
         Ok(lines) => Evidence::new(label, cut(lines)),
-        Err(error) => Evidence::new(label, format!("could not be read: {}", cut(error))),
+        // Whole: the address the API server dialled and its error are the point.
+        Err(error) => Evidence::new(label, format!("could not be read: {}", error.trim())),
     }
 }
 
@@ -459,6 +466,33 @@ mod tests {
         let names: Vec<&str> = table.rows.iter().map(|r| r[0].as_str()).collect();
         assert_eq!(names, ["default-deny", "other-app"]);
         assert!(policies(&list[2..3], &pods, None).is_none());
+    }
+
+    #[test]
+    fn a_log_in_words() {
+        let log_of = |node: Option<&str>, lines: Result<&str, &str>| PodLog {
+            pod: "p".into(),
+            container: "c".into(),
+            node: node.map(str::to_string),
+            lines: lines.map(str::to_string).map_err(str::to_string),
+        };
+        assert_eq!(
+            log(&log_of(None, Ok(""))).value,
+            "empty: the Pod is on no node (not scheduled), so it has no log yet"
+        );
+        assert_eq!(
+            log(&log_of(Some("n1"), Ok("\n"))).value,
+            "empty (on node n1)"
+        );
+        assert_eq!(
+            log(&log_of(Some("n1"), Ok("E1201 serving failed: x509\n"))).value,
+            "E1201 serving failed: x509"
+        );
+        assert_eq!(
+            log(&log_of(Some("n1"), Err("no kubelet"))).value,
+            "could not be read: no kubelet"
+        );
+        assert_eq!(log(&log_of(None, Ok(""))).label, "log of p (c)");
     }
 
     #[test]

@@ -70,6 +70,7 @@ pub(super) fn backend_with_pods() -> Backend {
         log: Some(super::collect::PodLog {
             pod: "metrics-server-5f8-q".into(),
             container: "metrics-server".into(),
+            node: Some("aks-nodepool1-0".into()),
             lines: Err("GET /api/v1/namespaces/kube-system/pods/metrics-server-5f8-q/log?... failed: 502 : dial tcp 10.224.0.5:10250: i/o timeout".into()),
         }),
         events: Some(Ok(vec![json!({
