@@ -201,8 +201,8 @@ fn unavailable_rung(
     if !naming.is_empty() {
         rung = rung.with(|f| {
             f.evidence(Evidence::new(
-                "namespaces stuck in Terminating (NamespaceDeletionDiscoveryFailure)",
-                naming.join(", "),
+                "stuck namespaces",
+                format!("{} (NamespaceDeletionDiscoveryFailure)", naming.join(", ")),
             ))
         });
     }

@@ -337,17 +337,17 @@ pub fn policies(policies: &[Value], pods: &[Value], service: Option<&Value>) -> 
 
 /// `/metrics` for one APIService: the gauge and the transitions by reason.
 pub fn metrics(metrics: Option<&Unavailability>) -> Evidence {
-    let label = "aggregator metrics (this API server replica)";
+    let label = "aggregator metrics";
     let Some(m) = metrics else {
         return Evidence::new(label, "no aggregator_unavailable_apiservice sample for it");
     };
     let gauge = match m.gauge {
-        Some(v) if v >= 1.0 => "aggregator_unavailable_apiservice 1 (unavailable now)".to_string(),
-        Some(_) => "aggregator_unavailable_apiservice 0 (available now)".to_string(),
+        Some(v) if v >= 1.0 => "unavailable now (aggregator_unavailable_apiservice 1)".to_string(),
+        Some(_) => "available now (aggregator_unavailable_apiservice 0)".to_string(),
         None => "aggregator_unavailable_apiservice not served".to_string(),
     };
     let transitions = if m.transitions.is_empty() {
-        "no transition from available to unavailable counted (aggregator_unavailable_apiservice_total; one that was never available counts none)".to_string()
+        "no transition counted since this API server replica started (the _total counter counts changes from available only)".to_string()
     } else {
         let total: f64 = m.transitions.iter().map(|(_, n)| n).sum();
         let by_reason = m
@@ -357,7 +357,7 @@ pub fn metrics(metrics: Option<&Unavailability>) -> Evidence {
             .collect::<Vec<_>>()
             .join(", ");
         format!(
-            "became unavailable {total} times since this API server started ({by_reason}; aggregator_unavailable_apiservice_total)"
+            "became unavailable {total} times since this API server replica started ({by_reason})"
         )
     };
     Evidence::new(label, format!("{gauge}; {transitions}"))
@@ -503,7 +503,7 @@ mod tests {
         };
         assert_eq!(
             metrics(Some(&m)).value,
-            "aggregator_unavailable_apiservice 1 (unavailable now); became unavailable 3 times since this API server started (MissingEndpoints 3; aggregator_unavailable_apiservice_total)"
+            "unavailable now (aggregator_unavailable_apiservice 1); became unavailable 3 times since this API server replica started (MissingEndpoints 3)"
         );
         assert_eq!(
             metrics(None).value,
