@@ -172,6 +172,19 @@ impl ApiService {
     }
 }
 
+/// What this run's reads showed of the Service an APIService names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceSeen {
+    /// It exists (whatever the condition says, which may be a moment old).
+    Present,
+    /// It does not exist; its namespace does, or was not read.
+    Gone,
+    /// Neither it nor its namespace exists.
+    NamespaceGone,
+    /// Not read (beyond the cap, or the read failed).
+    NotRead,
+}
+
 /// Why an APIService may not be deleted as orphaned (research §4, "Safe
 /// remediations" 1: all of its rules must hold).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -183,6 +196,10 @@ pub enum NotOrphaned {
     #[error("`{name}` is managed by {manager}: it would be put back; report it to whoever runs it")]
     Managed { name: String, manager: String },
     #[error(
+        "`{name}` is not orphaned: its Service {service} exists (read just now); repair its backend instead (`kubectl apidiag connectivity` shows the runbook's evidence)"
+    )]
+    ServicePresent { name: String, service: String },
+    #[error(
         "`{name}` is not orphaned: its Service {service} is expected to exist (reason {reason}); repair its backend instead (`kubectl apidiag connectivity` shows the runbook's evidence)"
     )]
     ServiceExpected {
@@ -193,9 +210,9 @@ pub enum NotOrphaned {
 }
 
 /// Whether `api` is orphaned: it names a Service (not `Local`); the Service is
-/// gone (`ServiceNotFound`) or its namespace is (`namespace_gone`); and no
-/// manager's label says it would come back.
-pub fn orphaned(api: &ApiService, namespace_gone: bool) -> Result<(), NotOrphaned> {
+/// gone (`ServiceNotFound`) or its namespace is, and this run's read does not
+/// show it back; and no manager's label says it would come back.
+pub fn orphaned(api: &ApiService, seen: ServiceSeen) -> Result<(), NotOrphaned> {
     let name = api.name.clone();
     let Some(service) = &api.service else {
         return Err(NotOrphaned::Local { name });
@@ -209,7 +226,14 @@ pub fn orphaned(api: &ApiService, namespace_gone: bool) -> Result<(), NotOrphane
     if let Some(manager) = api.manager() {
         return Err(NotOrphaned::Managed { name, manager });
     }
-    if api.reason() == Reason::ServiceNotFound || namespace_gone {
+    let gone = api.reason() == Reason::ServiceNotFound || seen == ServiceSeen::NamespaceGone;
+    if gone && seen == ServiceSeen::Present {
+        return Err(NotOrphaned::ServicePresent {
+            name,
+            service: format!("{}/{}", service.namespace, service.name),
+        });
+    }
+    if gone {
         return Ok(());
     }
     Err(NotOrphaned::ServiceExpected {
@@ -297,18 +321,27 @@ mod tests {
     #[test]
     fn orphaned_only_when_every_rule_holds() {
         assert_eq!(
-            orphaned(&apiservice("ServiceNotFound", "False", json!({})), false),
+            orphaned(
+                &apiservice("ServiceNotFound", "False", json!({})),
+                ServiceSeen::NotRead
+            ),
             Ok(())
         );
         // The namespace is gone while the condition still says something else.
         assert_eq!(
-            orphaned(&apiservice("MissingEndpoints", "False", json!({})), true),
+            orphaned(
+                &apiservice("MissingEndpoints", "False", json!({})),
+                ServiceSeen::NamespaceGone
+            ),
             Ok(())
         );
         assert_eq!(
-            orphaned(&apiservice("MissingEndpoints", "False", json!({})), false)
-                .unwrap_err()
-                .to_string(),
+            orphaned(
+                &apiservice("MissingEndpoints", "False", json!({})),
+                ServiceSeen::NotRead
+            )
+            .unwrap_err()
+            .to_string(),
             "`v1beta1.custom.metrics.k8s.io` is not orphaned: its Service monitoring/prometheus-adapter is expected to exist (reason MissingEndpoints); repair its backend instead (`kubectl apidiag connectivity` shows the runbook's evidence)"
         );
         assert_eq!(
@@ -318,7 +351,7 @@ mod tests {
                     "False",
                     json!({"kubernetes.azure.com/managedby": "aks"})
                 ),
-                false
+                ServiceSeen::Gone
             )
             .unwrap_err()
             .to_string(),
@@ -331,7 +364,7 @@ mod tests {
                     "False",
                     json!({"addonmanager.kubernetes.io/mode": "Reconcile"})
                 ),
-                true
+                ServiceSeen::NamespaceGone
             )
             .unwrap_err()
             .to_string(),
@@ -345,15 +378,28 @@ mod tests {
                     "False",
                     json!({"kubernetes.azure.com/managedby": "someone"})
                 ),
-                false
+                ServiceSeen::Gone
             ),
             Ok(())
         );
         assert_eq!(
-            orphaned(&apiservice("Passed", "True", json!({})), true)
-                .unwrap_err()
-                .to_string(),
+            orphaned(
+                &apiservice("Passed", "True", json!({})),
+                ServiceSeen::NamespaceGone
+            )
+            .unwrap_err()
+            .to_string(),
             "`v1beta1.custom.metrics.k8s.io` is available: nothing to delete"
+        );
+        // The condition is a moment old: the Service read just now is back.
+        assert_eq!(
+            orphaned(
+                &apiservice("ServiceNotFound", "False", json!({})),
+                ServiceSeen::Present
+            )
+            .unwrap_err()
+            .to_string(),
+            "`v1beta1.custom.metrics.k8s.io` is not orphaned: its Service monitoring/prometheus-adapter exists (read just now); repair its backend instead (`kubectl apidiag connectivity` shows the runbook's evidence)"
         );
         let local = ApiService::parse(&json!({
             "metadata": {"name": "v1.apps"},
@@ -361,7 +407,9 @@ mod tests {
             "status": {"conditions": [{"type": "Available", "status": "True", "reason": "Local"}]},
         }));
         assert_eq!(
-            orphaned(&local, true).unwrap_err().to_string(),
+            orphaned(&local, ServiceSeen::NamespaceGone)
+                .unwrap_err()
+                .to_string(),
             "`v1.apps` is served by kube-apiserver itself (Local): never delete it"
         );
     }

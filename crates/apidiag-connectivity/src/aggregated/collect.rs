@@ -17,7 +17,7 @@ use serde_json::Value;
 use apidiag_core::api::{ApiError, ListQuery, with_query};
 use apidiag_core::check::Context;
 
-use super::apiservice::{ApiService, ServiceRef};
+use super::apiservice::{ApiService, ServiceRef, ServiceSeen};
 
 /// Backends examined at most: the runbook's reads cost about six requests each.
 pub const BACKEND_CAP: usize = 5;
@@ -87,6 +87,23 @@ pub struct Collected {
 }
 
 impl Collected {
+    /// What the reads showed of the Service `api` names.
+    pub fn seen(&self, api: &ApiService) -> ServiceSeen {
+        let Some(backend) = api
+            .service
+            .as_ref()
+            .and_then(|s| self.backends.get(&s.key()))
+        else {
+            return ServiceSeen::NotRead;
+        };
+        match (&backend.service, backend.namespace_exists) {
+            (Ok(Some(_)), _) => ServiceSeen::Present,
+            (Ok(None), Some(false)) => ServiceSeen::NamespaceGone,
+            (Ok(None), _) => ServiceSeen::Gone,
+            (Err(_), _) => ServiceSeen::NotRead,
+        }
+    }
+
     /// The APIServices, parsed.
     pub fn parsed(&self) -> Vec<ApiService> {
         self.apiservices.iter().map(ApiService::parse).collect()

@@ -6,7 +6,7 @@
 
 use apidiag_core::finding::{Evidence, Severity};
 
-use super::apiservice::{ApiService, Reason, orphaned};
+use super::apiservice::{ApiService, Reason, ServiceSeen, orphaned};
 use super::collect::{Backend, Collected};
 use super::runbook;
 use crate::rung::Rung;
@@ -34,12 +34,10 @@ pub fn rungs(collected: &Collected) -> Vec<Rung> {
             .service
             .as_ref()
             .and_then(|s| collected.backends.get(&s.key()).map(|b| (s.key(), b)));
-        let namespace_gone = backend
-            .as_ref()
-            .is_some_and(|(_, b)| b.namespace_exists == Some(false));
         rungs.push(unavailable_rung(collected, api, backend));
-        if orphaned(api, namespace_gone).is_ok() {
-            rungs.push(orphan_rung(api, namespace_gone));
+        let seen = collected.seen(api);
+        if orphaned(api, seen).is_ok() {
+            rungs.push(orphan_rung(api, seen == ServiceSeen::NamespaceGone));
         }
     }
     rungs

@@ -50,12 +50,7 @@ pub fn plan(collected: &Collected, names: &[String]) -> Result<Plan, PlanError> 
             .find(|o| o["metadata"]["name"].as_str() == Some(name))
             .ok_or_else(|| PlanError::NotFound(name.clone()))?;
         let api = ApiService::parse(object);
-        let namespace_gone = api
-            .service
-            .as_ref()
-            .and_then(|s| collected.backends.get(&s.key()))
-            .is_some_and(|b| b.namespace_exists == Some(false));
-        orphaned(&api, namespace_gone)?;
+        orphaned(&api, collected.seen(&api))?;
         operations.push(Operation::delete(&resource(), object));
     }
     Ok(Plan {

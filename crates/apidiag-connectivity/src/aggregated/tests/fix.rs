@@ -2,6 +2,7 @@
 
 use serde_json::json;
 
+use apidiag_core::finding::Severity;
 use apidiag_core::remediation::Action;
 
 use super::*;
@@ -58,5 +59,29 @@ fn the_delete_plan_is_built_from_the_object_as_listed() {
     assert_eq!(
         plan_delete(&broken, &[METRICS_SERVER.to_string()]).unwrap_err(),
         "`v1beta1.metrics.k8s.io` is not orphaned: its Service kube-system/metrics-server is expected to exist (reason MissingEndpoints); repair its backend instead (`kubectl apidiag connectivity` shows the runbook's evidence)"
+    );
+
+    // The condition still says ServiceNotFound, but the Service read just now exists.
+    let back = collected(
+        vec![apiservice(
+            METRICS_SERVER,
+            "False",
+            "ServiceNotFound",
+            "…",
+            json!({}),
+        )],
+        Some(backend_with_pods()),
+    );
+    assert_eq!(
+        plan_delete(&back, &[METRICS_SERVER.to_string()]).unwrap_err(),
+        "`v1beta1.metrics.k8s.io` is not orphaned: its Service kube-system/metrics-server exists (read just now); repair its backend instead (`kubectl apidiag connectivity` shows the runbook's evidence)"
+    );
+    let found = judged(&back);
+    assert_eq!(
+        ids(&found),
+        [(
+            "connectivity.apiservice.service-not-found",
+            Severity::Critical
+        )]
     );
 }
