@@ -2,7 +2,8 @@
 //! metrics-server whose pods were evicted. The APIService stays registered and
 //! reports `Available=False`; discovery of its group fails, which breaks
 //! `kubectl api-resources`, namespace deletion and the garbage collector's view of
-//! the cluster.
+//! the cluster. A second APIService, left behind by an uninstall, names a Service
+//! that does not exist (`ServiceNotFound`): the orphan the delete fix is for.
 
 use std::time::{Duration, Instant};
 
@@ -19,6 +20,9 @@ pub(super) const NAMESPACE: &str = "lab-apiservice";
 /// The APIService's name (`<version>.<group>`).
 pub const NAME: &str = "v1beta1.metrics.lab.apidiag.dev";
 const SERVICE: &str = "lab-metrics";
+/// The orphaned APIService's name: its Service `lab-uninstalled` never existed.
+pub const ORPHAN: &str = "v1alpha1.orphaned.lab.apidiag.dev";
+const ORPHAN_SERVICE: &str = "lab-uninstalled";
 
 pub(super) async fn apply(
     ctx: &ScenarioContext,
@@ -36,30 +40,48 @@ pub(super) async fn apply(
     util::create_or_keep(&Api::namespaced(client.clone(), NAMESPACE), &service).await?;
     report.add("Service", 1);
 
-    let apiservice: APIService = from_json(json!({
-        "metadata": { "name": NAME, "labels": labels(Scenario::UnavailableApiService, &[]) },
-        "spec": {
-            "group": "metrics.lab.apidiag.dev",
-            "version": "v1beta1",
-            "service": { "namespace": NAMESPACE, "name": SERVICE, "port": 443 },
-            "insecureSkipTLSVerify": true,
-            "groupPriorityMinimum": 100,
-            "versionPriority": 100,
-        },
-    }))?;
     let api: Api<APIService> = Api::all(client.clone());
-    util::create_or_keep(&api, &apiservice).await?;
-    report.add("APIService", 1);
+    for (name, service) in [(NAME, SERVICE), (ORPHAN, ORPHAN_SERVICE)] {
+        let (version, group) = name.split_once('.').unwrap_or_default();
+        let apiservice: APIService = from_json(json!({
+            "metadata": { "name": name, "labels": labels(Scenario::UnavailableApiService, &[]) },
+            "spec": {
+                "group": group,
+                "version": version,
+                "service": { "namespace": NAMESPACE, "name": service, "port": 443 },
+                "insecureSkipTLSVerify": true,
+                "groupPriorityMinimum": 100,
+                "versionPriority": 100,
+            },
+        }))?;
+        util::create_or_keep(&api, &apiservice).await?;
+    }
+    report.add("APIService", 2);
 
     // The availability controller checks the endpoints within a second or two.
+    for (name, reason) in [(NAME, None), (ORPHAN, Some("ServiceNotFound"))] {
+        wait_unavailable(&api, name, reason).await?;
+    }
+    Ok(())
+}
+
+/// Waits until `name` reports `Available=False` (with `reason`, when given).
+async fn wait_unavailable(
+    api: &Api<APIService>,
+    name: &str,
+    reason: Option<&str>,
+) -> Result<(), LabError> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let current = util::retrying(|| api.get(NAME))
+        let current = util::retrying(|| api.get(name))
             .await
-            .map_err(LabError::kube(format!("reading APIService {NAME}")))?;
+            .map_err(LabError::kube(format!("reading APIService {name}")))?;
         let unavailable = current.status.and_then(|s| s.conditions).is_some_and(|c| {
-            c.iter()
-                .any(|c| c.type_ == "Available" && c.status == "False")
+            c.iter().any(|c| {
+                c.type_ == "Available"
+                    && c.status == "False"
+                    && reason.is_none_or(|r| c.reason.as_deref() == Some(r))
+            })
         });
         if unavailable {
             return Ok(());
@@ -67,7 +89,10 @@ pub(super) async fn apply(
         if Instant::now() > deadline {
             return Err(LabError::Scenario {
                 scenario: Scenario::UnavailableApiService.name(),
-                message: format!("APIService {NAME} did not report Available=False within 30s"),
+                message: format!(
+                    "APIService {name} did not report Available=False{} within 30s",
+                    reason.map(|r| format!(" ({r})")).unwrap_or_default()
+                ),
             });
         }
         tokio::time::sleep(Duration::from_millis(200)).await;

@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use crate::LabError;
 use crate::kubeconfig::{self, ClientOptions};
 
-pub use apiservice::NAME as APISERVICE_NAME;
+pub use apiservice::{NAME as APISERVICE_NAME, ORPHAN as APISERVICE_ORPHAN};
 pub use flood::{
     NAME as FLOODER_NAME, PRECEDENCE as FLOODER_PRECEDENCE, USER_AGENT as FLOODER_USER_AGENT,
 };
