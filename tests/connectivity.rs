@@ -75,9 +75,15 @@ fn a_healthy_lab_passes_every_rung() {
     assert_code(&output, 0);
     let report = json_report(&output.stdout);
     for finding in findings(&report, "connectivity") {
-        // The one info: the lab's API server advertises 127.0.0.1, which an
-        // EndpointSlice cannot hold.
-        if finding["id"] == "connectivity.service.loopback" {
+        // The infos of a lab: its API server advertises 127.0.0.1, which an
+        // EndpointSlice cannot hold, and it reaches no kubelet through any tunnel
+        // (it has neither nodes nor agents).
+        let lab_facts = [
+            "connectivity.service.loopback",
+            "connectivity.tunnel.none",
+            "connectivity.node-tunnel.no-nodes",
+        ];
+        if lab_facts.contains(&finding["id"].as_str().unwrap()) {
             assert_eq!(finding["severity"], "info");
         } else {
             assert_eq!(finding["severity"], "ok", "{finding:#}");
@@ -145,7 +151,11 @@ fn an_identity_without_permissions_is_told_which_rungs_are_limited() {
 
 #[test]
 fn the_node_probe_asks_first_says_it_never_started_and_deletes_its_pod() {
-    let lab = lab();
+    // A lab of its own: the Node it adds would be probed by the other tests.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let lab = &runtime
+        .block_on(Lab::start(apidiag_test::LabOptions::default()))
+        .expect("the lab starts");
     let node = "lab-probe-node-1";
     let create = std::process::Command::new(kubectl())
         .arg("--kubeconfig")
@@ -249,9 +259,6 @@ fn the_node_probe_asks_first_says_it_never_started_and_deletes_its_pod() {
         manifest["operations"][0]["action"]["object"]["spec"]["nodeName"],
         node
     );
-
-    let deleted = kubectl_as_admin(lab, &["delete", "node", node]);
-    assert!(deleted.status.success());
 }
 
 /// A copy of the lab's admin kubeconfig changed by `kubectl config` (a real
@@ -421,4 +428,98 @@ fn a_wrong_ca_and_a_failing_credential_plugin_are_named_before_any_request() {
     assert!(text.contains("failed with exit code 1"), "{failed:#}");
     assert!(text.contains("Please run 'az login'"), "{failed:#}");
     assert_eq!(report["cost"]["requests"], 0);
+}
+
+/// An APIService as kubectl shows it, or `None` when it does not exist.
+fn apiservice(lab: &Lab, name: &str) -> Option<Value> {
+    let output = kubectl_as_admin(
+        lab,
+        &[
+            "get",
+            "apiservice",
+            name,
+            "-o",
+            "json",
+            "--ignore-not-found",
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (!output.stdout.is_empty()).then(|| serde_json::from_slice(&output.stdout).unwrap())
+}
+
+#[test]
+fn an_orphaned_apiservice_is_deleted_only_when_orphaned_and_undo_brings_it_back() {
+    use apidiag_test::{APISERVICE_NAME, APISERVICE_ORPHAN, Scenario, ScenarioSize};
+    // A lab of its own: the broken APIServices are cluster-wide.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let lab = &runtime
+        .block_on(Lab::start(apidiag_test::LabOptions::default()))
+        .expect("the lab starts");
+    runtime
+        .block_on(lab.apply(Scenario::UnavailableApiService, ScenarioSize::default()))
+        .unwrap();
+    let before = apiservice(lab, APISERVICE_ORPHAN).expect("the scenario's orphan exists");
+    let sandbox = Sandbox::new();
+
+    let report = sandbox.run(
+        APIDIAG,
+        lab.admin_kubeconfig(),
+        &["connectivity", "-o", "json"],
+    );
+    assert_code(&report, 2);
+    let report = json_report(&report.stdout);
+    let orphaned = by_id(&report, "connectivity.apiservice.orphaned");
+    assert_eq!(
+        orphaned["remediations"][0]["command"],
+        format!(
+            "kubectl apidiag connectivity --fix delete-apiservice --apiservice {APISERVICE_ORPHAN}"
+        )
+    );
+
+    // The APIService whose Service exists (no endpoints) is not orphaned: refused.
+    let refused = sandbox.run(
+        APIDIAG,
+        lab.admin_kubeconfig(),
+        &[
+            "connectivity",
+            "--fix",
+            "delete-apiservice",
+            "--apiservice",
+            APISERVICE_NAME,
+            "--yes",
+        ],
+    );
+    assert_code(&refused, 4);
+    assert!(apiservice(lab, APISERVICE_NAME).is_some());
+
+    // The orphan: deleted with --yes, checked with kubectl.
+    let deleted = sandbox.run(
+        APIDIAG,
+        lab.admin_kubeconfig(),
+        &[
+            "connectivity",
+            "--fix",
+            "delete-apiservice",
+            "--apiservice",
+            APISERVICE_ORPHAN,
+            "--yes",
+        ],
+    );
+    assert_code(&deleted, 0);
+    assert!(
+        apiservice(lab, APISERVICE_ORPHAN).is_none(),
+        "kubectl still sees {APISERVICE_ORPHAN}"
+    );
+
+    // Undo: back, with the same spec and labels.
+    let undone = sandbox.run(APIDIAG, lab.admin_kubeconfig(), &["undo", "--yes"]);
+    assert_code(&undone, 0);
+    let after = apiservice(lab, APISERVICE_ORPHAN).expect("undo re-created the APIService");
+    assert_eq!(after["spec"], before["spec"]);
+    assert_eq!(after["metadata"]["labels"], before["metadata"]["labels"]);
+    assert_ne!(after["metadata"]["uid"], before["metadata"]["uid"]);
 }

@@ -135,7 +135,11 @@ async fn diagnose_connected(
     );
     rungs.extend(tunnel_rungs);
     rungs.extend(aggregated_rungs);
-    (report_of(rungs), tunnel, aggregated)
+    let mut report = report_of(rungs);
+    for gap in aggregated.iter().flat_map(|c| &c.gaps) {
+        report.gap(gap.clone());
+    }
+    (report, tunnel, aggregated)
 }
 
 /// The suite's run: read-only, default flags.
