@@ -25,6 +25,9 @@ _kubectl__apidiag() {
             kubectl__apidiag,completion)
                 cmd="kubectl__apidiag__subcmd__completion"
                 ;;
+            kubectl__apidiag,connectivity)
+                cmd="kubectl__apidiag__subcmd__connectivity"
+                ;;
             kubectl__apidiag,etcd)
                 cmd="kubectl__apidiag__subcmd__etcd"
                 ;;
@@ -55,6 +58,9 @@ _kubectl__apidiag() {
             kubectl__apidiag__subcmd__help,completion)
                 cmd="kubectl__apidiag__subcmd__help__subcmd__completion"
                 ;;
+            kubectl__apidiag__subcmd__help,connectivity)
+                cmd="kubectl__apidiag__subcmd__help__subcmd__connectivity"
+                ;;
             kubectl__apidiag__subcmd__help,etcd)
                 cmd="kubectl__apidiag__subcmd__help__subcmd__etcd"
                 ;;
@@ -83,7 +89,7 @@ _kubectl__apidiag() {
 
     case "${cmd}" in
         kubectl__apidiag)
-            opts="-n -o -v -y -h -V --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --output --color --verbose --summary --qps --burst --max-requests --page-size --yes --dry-run --help --version etcd guard throttle webhooks undo backups version completion __complete help"
+            opts="-n -o -v -y -h -V --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --output --color --verbose --summary --qps --burst --max-requests --page-size --yes --dry-run --help --version etcd guard throttle webhooks connectivity undo backups version completion __complete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -394,6 +400,124 @@ _kubectl__apidiag() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kubectl__subcmd__apidiag__subcmd__connectivity)
+            opts="-n -o -v -y -h --connect-timeout --client-ip --authorized-ip-ranges --tunnel-nodes --from-node --sample-nodes --probe-image --probe-timeout --fix --apiservice --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --output --color --verbose --summary --qps --burst --max-requests --page-size --yes --dry-run --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-ip)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --authorized-ip-ranges)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tunnel-nodes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from-node)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sample-nodes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --probe-image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --probe-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fix)
+                    COMPREPLY=($(compgen -W "delete-apiservice restart-tunnel" -- "${cur}"))
+                    return 0
+                    ;;
+                --apiservice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as-group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "human json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "human json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --qps)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --burst)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-requests)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --page-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kubectl__subcmd__apidiag__subcmd__etcd)
             opts="-A -n -o -v -y -h --quota --object-threshold --history-max --large-object-size --scan-sizes --fix --older-than --in --all-namespaces --keep --ttl --quota-objects --delete-qps --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --output --color --verbose --summary --qps --burst --max-requests --page-size --yes --dry-run --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -603,7 +727,7 @@ _kubectl__apidiag() {
             return 0
             ;;
         kubectl__subcmd__apidiag__subcmd__help)
-            opts="etcd guard throttle webhooks undo backups version completion __complete help"
+            opts="etcd guard throttle webhooks connectivity undo backups version completion __complete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -645,6 +769,20 @@ _kubectl__apidiag() {
             return 0
             ;;
         kubectl__subcmd__apidiag__subcmd__help__subcmd__completion)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__apidiag__subcmd__help__subcmd__connectivity)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -210,6 +210,45 @@ _arguments "${_arguments_options[@]}" : \
 '--help[Print help (see more with '\''--help'\'')]' \
 && ret=0
 ;;
+(connectivity)
+_arguments "${_arguments_options[@]}" : \
+'--connect-timeout=[How long one TCP connect may take (the TLS handshake gets twice as long)\: 5s, 500ms]:DURATION:_default' \
+'--client-ip=[Your public egress IP, to check against --authorized-ip-ranges (apidiag never looks it up)]:ADDR:_default' \
+'*--authorized-ip-ranges=[The cluster'\''s authorized IP ranges, as \`az aks show --query apiServerAccessProfile.authorizedIpRanges\` prints them (repeatable, or comma-separated)]:CIDR:_default' \
+'--tunnel-nodes=[Probe the path API server → kubelet on at most N nodes (with and without an agent) by reading one byte of a pod'\''s log there; 0 turns the probe off]:N:_default' \
+'(--fix)*--from-node=[Probe from this node (repeatable)\: a short-lived Pod on its host network resolves and connects to the API server (on AKS also to the required outbound endpoints) and is deleted after. It creates Pods, so it is previewed and confirmed like a fix]:NODE:_default' \
+'(--from-node --fix)--sample-nodes=[Probe from N nodes, chosen across node pools, instead of naming them]:N:_default' \
+'--probe-image=[The probe'\''s image\: it needs sh, nslookup and nc (busybox has them); where egress allows only MCR, an MCR busybox such as mcr.microsoft.com/azurelinux/busybox\:1.36]:IMAGE:_default' \
+'--probe-timeout=[How long a probe Pod may take to start and finish before it is given up (and deleted)]:DURATION:_default' \
+'--fix=[Apply a fix (previewed, dry-run, confirmed, backed up, undoable)]:FIX:((delete-apiservice\:"Delete the APIServices named by --apiservice whose Service or namespace is gone"
+restart-tunnel\:"Restart the tunnel agents (a rollout restart of konnectivity-agent, as Microsoft documents)"))' \
+'*--apiservice=[With --fix delete-apiservice\: an APIService to delete, by name (repeatable)]:NAME:_default' \
+'--kubeconfig=[Path to the kubeconfig file to use (default\: \$KUBECONFIG, merged, then ~/.kube/config)]:FILE:_files' \
+'--context=[The kubeconfig context to use]:NAME:_default' \
+'--cluster=[The kubeconfig cluster to use]:NAME:_default' \
+'--user=[The kubeconfig user to use]:NAME:_default' \
+'-n+[Namespace for namespaced checks (default\: the context'\''s namespace)]:NAME:_default' \
+'--namespace=[Namespace for namespaced checks (default\: the context'\''s namespace)]:NAME:_default' \
+'--as=[Username to impersonate for the operation]:USER:_default' \
+'*--as-group=[Group to impersonate (repeat for several groups)]:GROUP:_default' \
+'--request-timeout=[How long to wait for one API request before giving up\: 30s, 1m, 0 for no limit]:DURATION:_default' \
+'-o+[Output format\: human for people, json or yaml for scripts (schema\: docs/report-schema.md)]:OUTPUT:(human json yaml)' \
+'--output=[Output format\: human for people, json or yaml for scripts (schema\: docs/report-schema.md)]:OUTPUT:(human json yaml)' \
+'--color=[When to use colour in human output (NO_COLOR is honoured)]:COLOR:(auto always never)' \
+'--qps=[Requests per second, at most, averaged over a run]:N:_default' \
+'--burst=[Requests that may be sent back to back before --qps applies]:N:_default' \
+'--max-requests=[Requests one run may send in all; checks that would need more stop and say so]:N:_default' \
+'--page-size=[Objects per page in LIST requests]:N:_default' \
+'-v[Human output\: show \`ok\` findings in full, not as a count]' \
+'--verbose[Human output\: show \`ok\` findings in full, not as a count]' \
+'(-v --verbose)--summary[Human output\: print only the summary (one line per finding above ok) and the cost]' \
+'-y[Apply the chosen remediation without asking (a backup is still written first)]' \
+'--yes[Apply the chosen remediation without asking (a backup is still written first)]' \
+'(-y --yes)--dry-run[Show the plan and dry-run it on the server, then stop without changing anything]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+&& ret=0
+;;
 (undo)
 _arguments "${_arguments_options[@]}" : \
 '--rate=[Objects per second at most while a cleanup is restored (the diagnosis keeps --qps); the pace adapts below it]:N:_default' \
@@ -384,6 +423,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(connectivity)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (undo)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -424,6 +467,7 @@ _kubectl-apidiag_commands() {
 'guard:Find the AKS managed API server guard, explain what it throttles, and remove or relax it safely' \
 'throttle:Find what and who loads the API server (live from /metrics, or from an audit log) and throttle the offending client with a FlowSchema' \
 'webhooks:Find the admission webhook that blocks the cluster, prove why, and change it safely' \
+'connectivity:Check every path to and from the API server, rung by rung, and aggregated APIs' \
 'undo:Restore a backup bundle written by a remediation (default\: the newest one not yet restored in which something changed)' \
 'backups:List the backup bundles remediations have written' \
 'version:Print the version' \
@@ -448,6 +492,11 @@ _kubectl-apidiag__subcmd__completion_commands() {
     local commands; commands=()
     _describe -t commands 'kubectl-apidiag completion commands' commands "$@"
 }
+(( $+functions[_kubectl-apidiag__subcmd__connectivity_commands] )) ||
+_kubectl-apidiag__subcmd__connectivity_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-apidiag connectivity commands' commands "$@"
+}
 (( $+functions[_kubectl-apidiag__subcmd__etcd_commands] )) ||
 _kubectl-apidiag__subcmd__etcd_commands() {
     local commands; commands=()
@@ -465,6 +514,7 @@ _kubectl-apidiag__subcmd__help_commands() {
 'guard:Find the AKS managed API server guard, explain what it throttles, and remove or relax it safely' \
 'throttle:Find what and who loads the API server (live from /metrics, or from an audit log) and throttle the offending client with a FlowSchema' \
 'webhooks:Find the admission webhook that blocks the cluster, prove why, and change it safely' \
+'connectivity:Check every path to and from the API server, rung by rung, and aggregated APIs' \
 'undo:Restore a backup bundle written by a remediation (default\: the newest one not yet restored in which something changed)' \
 'backups:List the backup bundles remediations have written' \
 'version:Print the version' \
@@ -488,6 +538,11 @@ _kubectl-apidiag__subcmd__help__subcmd__backups_commands() {
 _kubectl-apidiag__subcmd__help__subcmd__completion_commands() {
     local commands; commands=()
     _describe -t commands 'kubectl-apidiag help completion commands' commands "$@"
+}
+(( $+functions[_kubectl-apidiag__subcmd__help__subcmd__connectivity_commands] )) ||
+_kubectl-apidiag__subcmd__help__subcmd__connectivity_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-apidiag help connectivity commands' commands "$@"
 }
 (( $+functions[_kubectl-apidiag__subcmd__help__subcmd__etcd_commands] )) ||
 _kubectl-apidiag__subcmd__help__subcmd__etcd_commands() {
