@@ -95,20 +95,20 @@ fn only_kubectl_apidiag_on_path_runs_every_check_through_kubectl() {
 }
 
 #[test]
-fn a_check_this_build_lacks_is_named_as_such() {
+fn an_unknown_check_is_a_usage_error_that_lists_the_checks() {
     let output = Sandbox::new()
         .cmd(APIDIAG)
-        .arg("connectivity")
+        .arg("conectivity")
         .output()
         .unwrap();
     assert_code(&output, 64);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("the `connectivity` check is not part of this build"),
+        stderr.contains("unknown command or check `conectivity`"),
         "{stderr}"
     );
     assert!(
-        stderr.contains("etcd, guard, throttle, webhooks"),
+        stderr.contains("etcd, guard, throttle, webhooks, connectivity"),
         "{stderr}"
     );
 }

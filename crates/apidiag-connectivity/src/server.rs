@@ -315,7 +315,7 @@ async fn kubernetes_service(ctx: &Context) -> Rung {
         // no slice: expected there, not a fault.
         return Rung::new(
             "connectivity.service.loopback",
-            Severity::Info,
+            Severity::Ok,
             what,
             format!("{cluster_ip}:{port} has no endpoints: this API server is reached on a loopback address, which an EndpointSlice cannot hold"),
             took,

@@ -59,22 +59,30 @@ pub fn build_script() -> PathBuf {
 /// Go's output streams to this process's stderr so a cold build shows progress.
 /// Concurrent callers in one process wait for each other rather than racing two
 /// Go builds into the same cache.
-pub fn ensure() -> Result<Binaries, LabError> {
-    static BUILD: Mutex<Option<Binaries>> = Mutex::new(None);
-    let mut built = BUILD
+///
+/// `k8s` picks the Kubernetes minor (`1.31`; `None`: the newest pinned).
+pub fn ensure(k8s: Option<&str>) -> Result<Binaries, LabError> {
+    static BUILT: Mutex<Vec<(Option<String>, Binaries)>> = Mutex::new(Vec::new());
+    let mut built = BUILT
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some(bins) = built.as_ref() {
+    if let Some((_, bins)) = built.iter().find(|(minor, _)| minor.as_deref() == k8s) {
         return Ok(bins.clone());
     }
-    let bins = run_build_script()?;
-    *built = Some(bins.clone());
+    let bins = run_build_script(k8s)?;
+    built.push((k8s.map(str::to_string), bins.clone()));
     Ok(bins)
 }
 
-fn run_build_script() -> Result<Binaries, LabError> {
+fn run_build_script(k8s: Option<&str>) -> Result<Binaries, LabError> {
     let script = build_script();
-    let output = Command::new("bash")
+    let mut command = Command::new("bash");
+    // The choice is this call's, not whatever the environment says.
+    match k8s {
+        Some(minor) => command.env("APIDIAG_LAB_K8S", minor),
+        None => command.env_remove("APIDIAG_LAB_K8S"),
+    };
+    let output = command
         .arg(&script)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -38,6 +38,9 @@ pub struct LabOptions {
     pub extra_apiserver_args: Vec<String>,
     /// Print start-up progress and timing to stderr (default: yes).
     pub verbose: bool,
+    /// The Kubernetes minor to run, as `1.31` (default: `APIDIAG_LAB_K8S`, else
+    /// the newest pinned). Each minor is pinned once, in `go/` ([`binaries`]).
+    pub k8s: Option<String>,
 }
 
 impl Default for LabOptions {
@@ -48,6 +51,9 @@ impl Default for LabOptions {
             ready_timeout: Duration::from_secs(90),
             extra_apiserver_args: Vec::new(),
             verbose: true,
+            k8s: std::env::var("APIDIAG_LAB_K8S")
+                .ok()
+                .filter(|v| !v.trim().is_empty()),
         }
     }
 }
@@ -181,7 +187,8 @@ impl Lab {
 
     /// [`Lab::start`] on a given clock (tests start it in the past to play a slow build).
     async fn start_with(opts: LabOptions, clock: StartupClock) -> Result<Lab, LabError> {
-        let bins = tokio::task::spawn_blocking(binaries::ensure)
+        let k8s = opts.k8s.clone();
+        let bins = tokio::task::spawn_blocking(move || binaries::ensure(k8s.as_deref()))
             .await
             .map_err(|e| LabError::io("building the binaries")(std::io::Error::other(e)))??;
         let built = clock.since_start(Instant::now());
@@ -269,7 +276,7 @@ impl Lab {
         if opts.verbose {
             eprintln!(
                 "apidiag-lab: {} at {} — {}",
-                crate::k8s_version(),
+                lab.k8s_version(),
                 lab.server,
                 lab.timing
             );
@@ -401,6 +408,16 @@ impl Lab {
     /// `kube-controller-manager.log`.
     pub fn logs_dir(&self) -> &Path {
         &self.layout.logs
+    }
+
+    /// The Kubernetes release this lab runs, e.g. `v1.31.14`: its binaries' cache
+    /// directory is named by it.
+    pub fn k8s_version(&self) -> String {
+        self.apiserver
+            .as_ref()
+            .and_then(|(binary, _)| binary.parent()?.file_name())
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "unknown".into())
     }
 
     /// Kubeconfig of the cluster admin (`lab-admin`, group `system:masters`).

@@ -30,12 +30,39 @@ pub use error::LabError;
 pub use lab::{Lab, LabOptions, StartupTiming, shared};
 pub use scenario::{JobsMode, Scenario, ScenarioReport, ScenarioSize};
 
-/// The go.mod that pins the control plane; the one place the version lives.
-const GO_MOD: &str = include_str!("../go/go.mod");
+/// The modfiles that pin the control plane, newest minor first: each minor's
+/// version lives in its file only (`go/go.mod` is the newest and the default,
+/// `go/k8s-1.NN.mod` the older ones, written by `go/pin.sh`).
+const PINS: [&str; 3] = [
+    include_str!("../go/go.mod"),
+    include_str!("../go/k8s-1.34.mod"),
+    include_str!("../go/k8s-1.31.mod"),
+];
 
-/// The Kubernetes release the lab runs, e.g. `v1.37.1`, as pinned in `go/go.mod`.
+/// Every Kubernetes release the lab can run, newest first (`v1.37.2`, …).
+pub fn pinned_versions() -> Vec<&'static str> {
+    PINS.iter()
+        .filter_map(|pin| parse_k8s_version(pin))
+        .collect()
+}
+
+/// The pinned release of `minor` (`1.31`, `v1.31`, `1.31.14`), or `None` when
+/// that minor is not pinned.
+pub fn pinned_version(minor: &str) -> Option<&'static str> {
+    let minor = minor.trim().trim_start_matches('v');
+    pinned_versions().into_iter().find(|version| {
+        let version = &version[1..];
+        version == minor || version.starts_with(&format!("{minor}."))
+    })
+}
+
+/// The Kubernetes release a lab runs by default, e.g. `v1.37.2`: the one
+/// `APIDIAG_LAB_K8S` names, else the newest pinned.
 pub fn k8s_version() -> &'static str {
-    parse_k8s_version(GO_MOD).unwrap_or("unknown")
+    match std::env::var("APIDIAG_LAB_K8S") {
+        Ok(minor) if !minor.trim().is_empty() => pinned_version(&minor).unwrap_or("unknown"),
+        _ => pinned_versions().first().copied().unwrap_or("unknown"),
+    }
 }
 
 /// Finds the `k8s.io/kubernetes vX.Y.Z` require line (not the replace block, which
@@ -70,6 +97,25 @@ mod tests {
         let v = k8s_version();
         assert!(v.starts_with("v1."), "{v}");
         assert_eq!(v.split('.').count(), 3, "{v}");
+    }
+
+    #[test]
+    fn three_minors_are_pinned_newest_first_and_found_by_minor() {
+        let versions = pinned_versions();
+        assert_eq!(versions.len(), 3, "{versions:?}");
+        let minors: Vec<u32> = versions
+            .iter()
+            .map(|v| v.split('.').nth(1).unwrap().parse().unwrap())
+            .collect();
+        assert!(minors.windows(2).all(|w| w[0] > w[1]), "{versions:?}");
+        assert_eq!(pinned_version("1.31"), Some("v1.31.14"));
+        assert_eq!(pinned_version("v1.34"), Some("v1.34.4"));
+        assert_eq!(
+            pinned_version("1.3"),
+            None,
+            "a prefix of a minor is not that minor"
+        );
+        assert_eq!(pinned_version("1.29"), None);
     }
 
     #[test]

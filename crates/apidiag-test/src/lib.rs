@@ -22,7 +22,9 @@ pub use apidiag_lab::scenario::{
     WEBHOOK_CONFIGURATION, WEBHOOK_FAULTS_MUTATING, WEBHOOK_FAULTS_VALIDATING,
     WEBHOOK_HANG_NAMESPACE, WEBHOOK_NO_SERVICE_NAMESPACE, WEBHOOK_REFUSED_NAMESPACE,
 };
-pub use apidiag_lab::{JobsMode, Lab, LabOptions, Scenario, ScenarioSize, k8s_version};
+pub use apidiag_lab::{
+    JobsMode, Lab, LabOptions, Scenario, ScenarioSize, k8s_version, pinned_version, pinned_versions,
+};
 
 /// kubectl, found on PATH as a user's shell would find it (not a fixed path): the
 /// end-to-end tests use it as a real client and as the plugin launcher.

@@ -97,7 +97,8 @@ async fn probe_nodes(
     if chosen.is_empty() {
         return vec![Rung::new(
             "connectivity.node-tunnel.no-nodes",
-            Severity::Info,
+            // Nothing to reach is not a fault: a healthy empty cluster shows ok.
+            Severity::Ok,
             what,
             "no nodes to probe",
             None,

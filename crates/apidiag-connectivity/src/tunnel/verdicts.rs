@@ -54,7 +54,9 @@ pub fn judge(inventory: &Inventory) -> Vec<Rung> {
 fn none() -> Rung {
     Rung::new(
         "connectivity.tunnel.none",
-        Severity::Info,
+        // Expected without a tunnel (VNet integration, most clusters off AKS); the
+        // per-node probe is what tells a missing tunnel from none needed.
+        Severity::Ok,
         WHAT,
         "no tunnel components (konnectivity-agent, tunnelfront, aks-link)",
         None,

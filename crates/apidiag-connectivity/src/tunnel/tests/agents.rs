@@ -335,10 +335,10 @@ fn agents_not_ready_mean_no_servers_connected() {
 }
 
 #[test]
-fn no_tunnel_is_information_not_a_failure() {
+fn no_tunnel_is_a_pass_not_a_failure() {
     let rungs = verdicts::judge(&Inventory::default());
     assert_eq!(ids(&rungs), ["connectivity.tunnel.none"]);
-    assert_eq!(rungs[0].finding.severity, Severity::Info);
+    assert_eq!(rungs[0].finding.severity, Severity::Ok);
     assert_eq!(
         rungs[0].finding.title,
         "tunnel agents in kube-system: no tunnel components (konnectivity-agent, tunnelfront, aks-link)"
