@@ -7,22 +7,13 @@
 // In a test, a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
-use std::process::Output;
-
-use apidiag_test::{Lab, Sandbox, assert_code, findings, json_report, kubectl, lab};
+use apidiag_test::{
+    Lab, Sandbox, assert_code, findings, json_report, kubectl, kubectl_as_admin, lab,
+};
 use serde_json::Value;
 
 /// The suite binary, built by cargo from this source for this test.
 const APIDIAG: &str = env!("CARGO_BIN_EXE_kubectl-apidiag");
-
-fn kubectl_as_admin(lab: &Lab, args: &[&str]) -> Output {
-    std::process::Command::new(kubectl())
-        .arg("--kubeconfig")
-        .arg(lab.admin_kubeconfig())
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 fn ids(report: &Value) -> Vec<String> {
     findings(report, "connectivity")

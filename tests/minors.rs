@@ -8,39 +8,17 @@
 // In a test, a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
-use std::process::Output;
-
 use apidiag_test::{
-    Lab, LabOptions, Sandbox, Scenario, ScenarioSize, assert_code, findings, json_report, kubectl,
+    Lab, LabOptions, Sandbox, Scenario, ScenarioSize, assert_code, findings, json_report,
+    kubectl_as_admin, stdout_lines,
 };
 use serde_json::Value;
 
 /// The suite binary, built by cargo from this source for this test.
 const APIDIAG: &str = env!("CARGO_BIN_EXE_kubectl-apidiag");
 
-fn kubectl_as_admin(lab: &Lab, args: &[&str]) -> Output {
-    std::process::Command::new(kubectl())
-        .arg("--kubeconfig")
-        .arg(lab.admin_kubeconfig())
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn lines(output: &Output) -> Vec<String> {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
 fn completed_jobs(lab: &Lab, namespace: &str) -> Vec<String> {
-    lines(&kubectl_as_admin(
+    stdout_lines(&kubectl_as_admin(
         lab,
         &[
             "get",
@@ -155,7 +133,7 @@ fn story(minor: &str, metric: &str, flowcontrol: &[&str]) {
     assert_eq!(after, before, "{pinned}: undo brought back other Jobs");
 
     // guard: the flowcontrol versions this minor serves, the guard found and fixed.
-    let served = lines(&kubectl_as_admin(&lab, &["api-versions"]));
+    let served = stdout_lines(&kubectl_as_admin(&lab, &["api-versions"]));
     let mut flow: Vec<&str> = served
         .iter()
         .filter_map(|v| v.strip_prefix("flowcontrol.apiserver.k8s.io/"))

@@ -16,7 +16,7 @@ use apidiag_test::admission::AdmissionServer;
 use apidiag_test::{
     Lab, LabOptions, Sandbox, Scenario, ScenarioSize, WEBHOOK_CONFIGURATION,
     WEBHOOK_FAULTS_VALIDATING, WEBHOOK_HANG_NAMESPACE, WEBHOOK_NO_SERVICE_NAMESPACE,
-    WEBHOOK_REFUSED_NAMESPACE, assert_code, findings, json_report, kubectl,
+    WEBHOOK_REFUSED_NAMESPACE, assert_code, findings, json_report, kubectl_as_admin,
 };
 use serde_json::Value;
 
@@ -29,15 +29,6 @@ const WORKING: &str = "working.lab.apidiag.dev";
 const LEASES: &str = "leases.faults.lab.apidiag.dev";
 const NO_SERVICE: &str = "nosvc.faults.lab.apidiag.dev";
 const HANG: &str = "hang.faults.lab.apidiag.dev";
-
-fn kubectl_as_admin(lab: &Lab, args: &[&str]) -> Output {
-    std::process::Command::new(kubectl())
-        .arg("--kubeconfig")
-        .arg(lab.admin_kubeconfig())
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 /// A pod created on the server as a dry run: what a webhook answers.
 fn try_pod(lab: &Lab, namespace: &str) -> Output {

@@ -20,7 +20,9 @@ use apidiag_connectivity::aggregated;
 use apidiag_core::cli::{GlobalArgs, RemediationArgs};
 use apidiag_core::finding::{Finding, Severity};
 use apidiag_core::remediation::{self, RemediationState, Session, restore};
-use apidiag_test::{APISERVICE_NAME, APISERVICE_ORPHAN, Lab, Scenario, ScenarioSize, kubectl};
+use apidiag_test::{
+    APISERVICE_NAME, APISERVICE_ORPHAN, Lab, Scenario, ScenarioSize, kubectl_as_admin,
+};
 
 /// The namespace the scenario keeps its Service in.
 const NAMESPACE: &str = "lab-apiservice";
@@ -34,15 +36,6 @@ const NODE: &str = "lab-aggregated-node";
 struct Cli {
     #[command(flatten)]
     global: GlobalArgs,
-}
-
-fn kubectl_as_admin(lab: &Lab, args: &[&str]) -> Output {
-    std::process::Command::new(kubectl())
-        .arg("--kubeconfig")
-        .arg(lab.admin_kubeconfig())
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 fn ok(output: Output) -> String {

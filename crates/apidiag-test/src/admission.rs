@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
 
 /// A running backend; it stops with the test process.
 pub struct AdmissionServer {
@@ -25,37 +24,15 @@ pub struct AdmissionServer {
 impl AdmissionServer {
     /// Starts the server on its own thread and runtime.
     pub fn start() -> Self {
-        let (ca_pem, chain, key) = certificates();
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("TLS versions")
-            .with_no_client_auth()
-            .with_single_cert(chain, key)
-            .expect("the certificate and key match");
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        std_listener.set_nonblocking(true).expect("nonblocking");
-        let port = std_listener.local_addr().expect("address").port();
         let answered = Arc::new(AtomicU64::new(0));
         let counter = answered.clone();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
-                let listener = TcpListener::from_std(std_listener).expect("listener");
-                while let Ok((stream, _)) = listener.accept().await {
-                    let (acceptor, counter) = (acceptor.clone(), counter.clone());
-                    tokio::spawn(async move {
-                        if let Ok(tls) = acceptor.accept(stream).await {
-                            let _ = serve(tls, &counter).await;
-                        }
-                    });
-                }
-            });
+        let listening = crate::https::listen(move |tls| {
+            let counter = counter.clone();
+            async move {
+                let _ = serve(tls, &counter).await;
+            }
         });
+        let (port, ca_pem) = (listening.port, listening.ca_pem);
         AdmissionServer {
             url: format!("https://127.0.0.1:{port}/admit"),
             ca_pem,
@@ -73,30 +50,6 @@ impl AdmissionServer {
     pub fn answered(&self) -> u64 {
         self.answered.load(Ordering::Relaxed)
     }
-}
-
-/// A CA, and a server certificate for 127.0.0.1 it signed.
-pub(crate) fn certificates() -> (
-    String,
-    Vec<rustls::pki_types::CertificateDer<'static>>,
-    rustls::pki_types::PrivateKeyDer<'static>,
-) {
-    let ca_key = rcgen::KeyPair::generate().expect("CA key");
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA params");
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "apidiag test webhook CA");
-    let ca = ca_params.self_signed(&ca_key).expect("CA certificate");
-    let key = rcgen::KeyPair::generate().expect("server key");
-    let params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).expect("params");
-    let issuer = rcgen::Issuer::new(ca_params, ca_key);
-    let cert = params.signed_by(&key, &issuer).expect("server certificate");
-    (
-        ca.pem(),
-        vec![cert.der().clone(), ca.der().clone()],
-        rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-    )
 }
 
 /// Answers requests on one connection until it closes.

@@ -12,7 +12,6 @@
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
 
 /// What the kubelet answers to a log request.
 pub const LOG_LINE: &str = "lab kubelet: one log line\n";
@@ -26,37 +25,15 @@ pub struct FakeKubelet {
 impl FakeKubelet {
     /// Starts the kubelet on its own thread and runtime.
     pub fn start() -> Self {
-        let (_, chain, key) = crate::admission::certificates();
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("TLS versions")
-            .with_no_client_auth()
-            .with_single_cert(chain, key)
-            .expect("the certificate and key match");
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        std_listener.set_nonblocking(true).expect("nonblocking");
-        let port = std_listener.local_addr().expect("address").port();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let seen = requests.clone();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
-                let listener = TcpListener::from_std(std_listener).expect("listener");
-                while let Ok((stream, _)) = listener.accept().await {
-                    let (acceptor, seen) = (acceptor.clone(), seen.clone());
-                    tokio::spawn(async move {
-                        if let Ok(tls) = acceptor.accept(stream).await {
-                            let _ = serve(tls, &seen).await;
-                        }
-                    });
-                }
-            });
-        });
+        let port = crate::https::listen(move |tls| {
+            let seen = seen.clone();
+            async move {
+                let _ = serve(tls, &seen).await;
+            }
+        })
+        .port;
         FakeKubelet { port, requests }
     }
 

@@ -12,6 +12,7 @@
 //!   produce on demand (a 429 with `Retry-After`, a 500 mid-pagination).
 
 pub mod admission;
+mod https;
 pub mod kubelet;
 pub mod scripted;
 
@@ -72,6 +73,31 @@ impl PluginPath {
             .output()
             .expect("kubectl runs")
     }
+}
+
+/// `kubectl --kubeconfig <lab's admin kubeconfig> args…`: the real client the
+/// end-to-end tests check results with.
+pub fn kubectl_as_admin(lab: &Lab, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(kubectl())
+        .arg("--kubeconfig")
+        .arg(lab.admin_kubeconfig())
+        .args(args)
+        .output()
+        .expect("kubectl runs")
+}
+
+/// The lines kubectl printed, asserting it succeeded.
+#[track_caller]
+pub fn stdout_lines(output: &std::process::Output) -> Vec<String> {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 /// The shared lab of this test binary.
