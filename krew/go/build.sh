@@ -37,11 +37,11 @@ if ! command -v go >/dev/null; then
 fi
 
 # Two test binaries building at once would share $out.tmp: the second waits for
-# the first and then finds the cache complete. The lab's lock, so a krew build and
-# a lab build never compete for the 2 cores either.
+# the first and then finds the cache complete. A lock of its own, not the lab's:
+# a one-minute krew build must not wait out a twelve-minute kube-apiserver build.
 mkdir -p "$cache_root"
 if command -v flock >/dev/null; then
-	exec 9>"$cache_root/.build.lock"
+	exec 9>"$cache_root/.krew-build.lock"
 	flock 9
 	if complete; then
 		echo "$out"
