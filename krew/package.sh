@@ -75,7 +75,9 @@ sum=$(sha256sum "$archive" | cut -d' ' -f1)
 fill=(-e "s/{{VERSION}}/$version/g" -e "s/{{$key}}/$sum/")
 for other in SHA256_LINUX_AMD64 SHA256_LINUX_ARM64; do
 	given=APIDIAG_$other
-	[[ $other != "$key" && -n "${!given:-}" ]] && fill+=(-e "s/{{$other}}/${!given}/")
+	if [[ $other != "$key" && -n "${!given:-}" ]]; then
+		fill+=(-e "s/{{$other}}/${!given}/")
+	fi
 done
 sed "${fill[@]}" krew/apidiag.yaml.tmpl | awk '
 	function flush() { if (item != "" && item !~ /\{\{/) printf "%s", item; item = "" }
