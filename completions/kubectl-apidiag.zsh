@@ -470,7 +470,7 @@ _kubectl-apidiag_commands() {
 'connectivity:Check every path to and from the API server, rung by rung, and aggregated APIs' \
 'undo:Restore a backup bundle written by a remediation (default\: the newest one not yet restored in which something changed)' \
 'backups:List the backup bundles remediations have written' \
-'version:Print the version' \
+'version:Print the version and the commit it was built from' \
 'completion:Print shell completions for kubectl-apidiag' \
 '__complete:Candidates for kubectl'\''s plugin completion (see completions/kubectl_complete-apidiag)' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -517,7 +517,7 @@ _kubectl-apidiag__subcmd__help_commands() {
 'connectivity:Check every path to and from the API server, rung by rung, and aggregated APIs' \
 'undo:Restore a backup bundle written by a remediation (default\: the newest one not yet restored in which something changed)' \
 'backups:List the backup bundles remediations have written' \
-'version:Print the version' \
+'version:Print the version and the commit it was built from' \
 'completion:Print shell completions for kubectl-apidiag' \
 '__complete:Candidates for kubectl'\''s plugin completion (see completions/kubectl_complete-apidiag)' \
 'help:Print this message or the help of the given subcommand(s)' \

@@ -17,6 +17,16 @@ use apidiag_core::cli::GlobalArgs;
 use apidiag_core::exit::Outcome;
 use apidiag_core::run::write_stdout;
 
+/// The version and the commit this binary is built from (`0.1.0 (commit 1a2b3c4)`,
+/// `-dirty` when the sources differed from it, `unknown` outside git; build.rs),
+/// the same for `--version` and `version`. The workspace version is core's too.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("APIDIAG_COMMIT"),
+    ")"
+);
+
 /// Every check built into this version, in report order.
 pub const CHECKS: &[CheckSpec] = &[
     apidiag_etcd::SPEC,
@@ -30,7 +40,7 @@ pub const CHECKS: &[CheckSpec] = &[
 #[command(
     name = "kubectl-apidiag",
     bin_name = "kubectl apidiag",
-    version = apidiag_core::VERSION,
+    version = VERSION,
     about = "Diagnose and repair Kubernetes API server and etcd trouble",
     long_about = "Diagnose and repair Kubernetes API server and etcd trouble: timeouts, 429s, a bloated etcd, \
 a webhook that blocks every create, the AKS managed API server guard.\n\n\
@@ -72,7 +82,7 @@ pub enum Command {
     },
     /// List the backup bundles remediations have written
     Backups,
-    /// Print the version
+    /// Print the version and the commit it was built from
     Version,
     /// Print shell completions for kubectl-apidiag
     #[command(hide = true)]
@@ -126,7 +136,7 @@ pub async fn run(args: Args) -> Outcome {
         }
         Some(Command::Backups) => crate::backups::run(&global.output),
         Some(Command::Version) => {
-            write_stdout(&format!("kubectl-apidiag {}\n", apidiag_core::VERSION));
+            write_stdout(&format!("kubectl-apidiag {VERSION}\n"));
             Outcome::Healthy
         }
         Some(Command::Completion { shell }) => {

@@ -38,6 +38,33 @@ fn version_subcommand_and_flag_agree() {
     assert!(String::from_utf8_lossy(&sub.stdout).starts_with("kubectl-apidiag 0."));
 }
 
+/// `version` names the commit the binary is built from: this checkout's HEAD,
+/// marked `-dirty` or not (build.rs), never a hard-coded or stale one.
+#[test]
+fn version_names_the_commit_it_was_built_from() {
+    let head = Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(head.status.success(), "these tests run in a git checkout");
+    let head = String::from_utf8_lossy(&head.stdout).trim().to_string();
+    let output = Command::new(BIN).arg("version").output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    let clean = format!(
+        "kubectl-apidiag {} (commit {head})\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    let dirty = format!(
+        "kubectl-apidiag {} (commit {head}-dirty)\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(
+        text == clean || text == dirty,
+        "{text:?} is neither {clean:?} nor {dirty:?}"
+    );
+}
+
 #[test]
 fn completion_scripts_are_generated() {
     let output = Command::new(BIN)
@@ -51,15 +78,22 @@ fn completion_scripts_are_generated() {
 #[test]
 fn committed_completions_are_current() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../completions");
-    for shell in ["bash", "zsh", "fish"] {
+    for (shell, extension) in [
+        ("bash", "bash"),
+        ("zsh", "zsh"),
+        ("fish", "fish"),
+        ("powershell", "ps1"),
+    ] {
         let generated = Command::new(BIN)
             .args(["completion", shell])
             .output()
             .unwrap();
-        let committed = std::fs::read(dir.join(format!("kubectl-apidiag.{shell}"))).unwrap();
+        assert_eq!(generated.status.code(), Some(0), "{shell}");
+        let file = format!("kubectl-apidiag.{extension}");
+        let committed = std::fs::read(dir.join(&file)).unwrap();
         assert!(
             generated.stdout == committed,
-            "completions/kubectl-apidiag.{shell} is stale: regenerate with `kubectl-apidiag completion {shell} > completions/kubectl-apidiag.{shell}`"
+            "completions/{file} is stale: regenerate with `kubectl-apidiag completion {shell} > completions/{file}`"
         );
     }
 }
