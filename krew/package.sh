@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Builds the release archive for this machine's target and renders the krew
 # manifest with its checksum:
-#   krew/package.sh [--out DIR] [--target-dir DIR]
+#   krew/package.sh [--out DIR] [--target-dir DIR] [--binary FILE]
 #     --out DIR         where the archive and apidiag.yaml go (default: dist/, or $APIDIAG_DIST)
 #     --target-dir DIR  cargo's target dir (default: $CARGO_TARGET_DIR, else target/)
+#     --binary FILE     package this kubectl-apidiag instead of building release
+#                       (the tests package the binary cargo built for them from
+#                       the same source: a release build would cost minutes)
 # It prints the archive's path, then the manifest's.
 #
 # The archive is flat and holds exactly the files the manifest's `files` name
 # (kubectl-apidiag, which runs every check in-process, the kubectl completion
 # helper and the licence): the list is read from krew/apidiag.yaml.tmpl, so the
-# two cannot drift. It always builds release from the current source, so nothing
-# packaged is older than the code. A platform whose checksum is not known here
+# two cannot drift. Without --binary it builds release from the current source,
+# so nothing packaged is older than the code. A platform whose checksum is not known here
 # (the other architecture, built on its own machine; pass it as
 # APIDIAG_SHA256_LINUX_ARM64 / APIDIAG_SHA256_LINUX_AMD64) is left out of the
 # manifest, because krew rejects a manifest with an unfilled sha256.
@@ -20,12 +23,15 @@ cd "$root"
 
 out=${APIDIAG_DIST:-$root/dist}
 target_dir=${CARGO_TARGET_DIR:-$root/target}
+binary=
 while (( $# )); do
 	case $1 in
 	--out) out=$2; shift 2 ;;
 	--out=*) out=${1#--out=}; shift ;;
 	--target-dir) target_dir=$2; shift 2 ;;
 	--target-dir=*) target_dir=${1#--target-dir=}; shift ;;
+	--binary) binary=$2; shift 2 ;;
+	--binary=*) binary=${1#--binary=}; shift ;;
 	*) echo "krew/package.sh: unknown argument \`$1\`" >&2; exit 64 ;;
 	esac
 done
@@ -38,12 +44,18 @@ aarch64-unknown-linux-gnu) key=SHA256_LINUX_ARM64 ;;
 *) echo "krew/package.sh: the manifest has no platform for $target" >&2; exit 1 ;;
 esac
 
-cargo build --release --locked -p kubectl-apidiag --target-dir "$target_dir"
+if [[ -z "$binary" ]]; then
+	cargo build --release --locked -p kubectl-apidiag --target-dir "$target_dir"
+	binary=$target_dir/release/kubectl-apidiag
+elif [[ ! -x "$binary" ]]; then
+	echo "krew/package.sh: --binary $binary is not an executable file" >&2
+	exit 64
+fi
 
 # Where each file the manifest names comes from.
 source_of() {
 	case $1 in
-	kubectl-apidiag) echo "$target_dir/release/kubectl-apidiag" ;;
+	kubectl-apidiag) echo "$binary" ;;
 	kubectl_complete-apidiag) echo "$root/completions/kubectl_complete-apidiag" ;;
 	LICENSE) echo "$root/LICENSE" ;;
 	*) return 1 ;;

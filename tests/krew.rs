@@ -3,12 +3,12 @@
 //! module, `krew/go/build.sh`), and `cargo install --path plugins/kubectl-apidiag`;
 //! then `kubectl apidiag …` through kubectl, against the lab.
 //!
-//! Both build release from this source (package.sh always runs `cargo build
-//! --release`, cargo install builds too), so what runs is never older than the
-//! code: each test also checks that the installed binary names the same version
-//! and commit as the one cargo built for this test. They share one release target
-//! dir (this test's target dir), so the release build is paid once; it is most of
-//! this file's time.
+//! What runs is never older than the code: the krew archive packages the binary
+//! cargo built for this test (`package.sh --binary`; its release build would
+//! cost minutes of CI for the same source), and cargo install builds from this
+//! source (`--debug`, in this test's target dir, so it reuses what is built);
+//! each test also checks that the installed binary names the same version and
+//! commit as the one cargo built for this test.
 
 // In a test, a panic is the failure report.
 #![allow(clippy::unwrap_used)]
@@ -19,6 +19,10 @@ use std::process::Command;
 
 use apidiag_test::{Sandbox, assert_code, json_report, kubectl, lab};
 
+/// The two tests take turns: cargo install re-links `target/debug/kubectl-apidiag`,
+/// the binary the krew test packages, and a copy taken mid-link would be torn.
+static TURNS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// The suite binary cargo built for this test, the reference for `version`.
 const APIDIAG: &str = env!("CARGO_BIN_EXE_kubectl-apidiag");
 
@@ -26,9 +30,8 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The target dir this test was built in (its tmp dir's parent): the release
-/// build of package.sh and cargo install lands next to the debug one, and is
-/// shared by both tests and by a user's own `cargo build --release`.
+/// The target dir this test was built in (its tmp dir's parent): cargo install
+/// builds there, reusing what cargo built for the tests.
 fn target_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
@@ -94,6 +97,9 @@ fn this_platform(manifest: &serde_json::Value) -> (String, BTreeSet<String>) {
 
 #[test]
 fn krew_installs_the_package_and_uninstalls_it() {
+    let _turn = TURNS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let lab = lab();
     let kubeconfig = lab.admin_kubeconfig().to_str().unwrap().to_string();
 
@@ -107,7 +113,9 @@ fn krew_installs_the_package_and_uninstalls_it() {
             .arg("--out")
             .arg(dist.path())
             .arg("--target-dir")
-            .arg(target_dir()),
+            .arg(target_dir())
+            .arg("--binary")
+            .arg(APIDIAG),
     );
     let printed: Vec<&str> = printed.lines().collect();
     let version = env!("CARGO_PKG_VERSION");
@@ -270,6 +278,9 @@ fn krew_installs_the_package_and_uninstalls_it() {
 
 #[test]
 fn cargo_install_gives_a_working_kubectl_apidiag() {
+    let _turn = TURNS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let lab = lab();
     let root = tempfile::tempdir().unwrap();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -279,6 +290,7 @@ fn cargo_install_gives_a_working_kubectl_apidiag() {
             .current_dir(workspace())
             .args([
                 "install",
+                "--debug",
                 "--locked",
                 "--offline",
                 "--path",

@@ -373,7 +373,7 @@ fn every_check_at_once_fetches_metrics_once() {
         .collect();
     assert_eq!(
         checks,
-        ["etcd", "guard", "throttle", "webhooks"],
+        ["etcd", "guard", "throttle", "webhooks", "connectivity"],
         "{report:#}"
     );
     let cost = report["cost"]["requests"].as_u64().unwrap();
