@@ -3,7 +3,9 @@
 //! gives nothing above ok in any check, and one story per check where the
 //! versions differ: etcd's object counts come from the metric that minor serves
 //! (the report says which) and a completed-Jobs cleanup is undone; the guard is
-//! found and fixed on the flowcontrol versions that minor serves.
+//! found and fixed on the flowcontrol versions that minor serves; throttle reads
+//! the flood's 429s from that minor's APF metrics; connectivity finds the broken
+//! APIServices; webhooks finds the fail-closed webhook whose backend is down.
 
 // In a test, a panic is the failure report.
 #![allow(clippy::unwrap_used)]
@@ -179,6 +181,55 @@ fn story(minor: &str, metric: &str, flowcontrol: &[&str]) {
         "true",
         "{pinned}: the guard FlowSchema was not labelled"
     );
+
+    fault_stories(&runtime, &lab, &sandbox, pinned);
+}
+
+/// The finding `id` of `check` in a report, failing with the ids there are.
+fn finding<'a>(report: &'a Value, check: &str, id: &str) -> &'a Value {
+    findings(report, check)
+        .into_iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {report:#}"))
+}
+
+/// Throttle, connectivity and webhooks on the lab of `story`, with their faults.
+fn fault_stories(runtime: &tokio::runtime::Runtime, lab: &Lab, sandbox: &Sandbox, pinned: &str) {
+    let admin = lab.admin_kubeconfig();
+    runtime
+        .block_on(lab.apply(Scenario::Flood, ScenarioSize::default()))
+        .unwrap();
+    let throttle = sandbox.run(APIDIAG, admin, &["throttle", "--window", "0", "-o", "json"]);
+    let report = json_report(&throttle.stdout);
+    let rejecting = finding(&report, "throttle", "throttle.apf-rejecting");
+    assert_ne!(rejecting["severity"], "ok", "{pinned}: {rejecting:#}");
+    assert!(
+        rejecting["title"].as_str().unwrap().contains("lab-flooder"),
+        "{pinned}: {rejecting:#}"
+    );
+
+    runtime
+        .block_on(lab.apply(Scenario::UnavailableApiService, ScenarioSize::default()))
+        .unwrap();
+    let connectivity = sandbox.run(APIDIAG, admin, &["connectivity", "-o", "json"]);
+    assert_code(&connectivity, 2);
+    let report = json_report(&connectivity.stdout);
+    for id in [
+        "connectivity.apiservice.service-not-found",
+        "connectivity.apiservice.missing-endpoints",
+        "connectivity.apiservice.orphaned",
+    ] {
+        finding(&report, "connectivity", id);
+    }
+
+    runtime
+        .block_on(lab.apply(Scenario::FailingWebhook, ScenarioSize::default()))
+        .unwrap();
+    let webhooks = sandbox.run(APIDIAG, admin, &["webhooks", "-o", "json"]);
+    assert_code(&webhooks, 2);
+    let report = json_report(&webhooks.stdout);
+    let down = finding(&report, "webhooks", "webhooks.fail-closed-backend-down");
+    assert_eq!(down["severity"], "critical", "{pinned}: {down:#}");
 }
 
 #[test]
