@@ -19,7 +19,6 @@
 # manifest, because krew rejects a manifest with an unfilled sha256.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$root"
 
 out=${APIDIAG_DIST:-$root/dist}
 target_dir=${CARGO_TARGET_DIR:-$root/target}
@@ -35,6 +34,11 @@ while (( $# )); do
 	*) echo "krew/package.sh: unknown argument \`$1\`" >&2; exit 64 ;;
 	esac
 done
+# Paths given are the caller's, relative to where it runs; then work from the root.
+out=$(realpath -m "$out")
+target_dir=$(realpath -m "$target_dir")
+[[ -z "$binary" ]] || binary=$(realpath -m "$binary")
+cd "$root"
 
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 target=$(rustc -vV | sed -n 's/^host: //p')

@@ -207,8 +207,15 @@ fn the_node_probe_asks_first_says_it_never_started_and_deletes_its_pod() {
             "json",
         ],
     );
-    assert_code(&probed, 1);
+    // Critical: with a Node, a loopback server is no longer taken for a local
+    // lab (it could be a real cluster behind a port-forward), so the `kubernetes`
+    // Service without endpoints is judged as on any cluster.
+    assert_code(&probed, 2);
     let report = json_report(&probed.stdout);
+    assert_eq!(
+        by_id(&report, "connectivity.service.no-endpoints")["severity"],
+        "critical"
+    );
     let never = by_id(&report, "connectivity.node.not-started");
     assert_eq!(never["severity"], "warning");
     assert_eq!(

@@ -176,8 +176,13 @@ fn krew_installs_the_package_and_uninstalls_it() {
             .join(format!("store/apidiag/v{version}/kubectl-apidiag"))
     );
 
-    // What krew installed is built from this source.
-    assert_eq!(version_of(&link), version_of(Path::new(APIDIAG)));
+    // What krew installed is, byte for byte, the binary cargo built from this
+    // source for this test (packaged, unpacked into krew's store, linked).
+    assert_eq!(
+        std::fs::read(&link).unwrap(),
+        std::fs::read(APIDIAG).unwrap(),
+        "krew's copy differs from the packaged binary"
+    );
 
     // Through krew's symlink, against the lab.
     let all = kubectl_in(&sandbox, None, &["apidiag", "--kubeconfig", &kubeconfig]);
@@ -282,6 +287,8 @@ fn cargo_install_gives_a_working_kubectl_apidiag() {
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let lab = lab();
+    // Read before the install, which re-links this very path.
+    let built_for_this_test = version_of(Path::new(APIDIAG));
     let root = tempfile::tempdir().unwrap();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     // Offline: the dependencies are already here (this test was built from them).
@@ -313,7 +320,7 @@ fn cargo_install_gives_a_working_kubectl_apidiag() {
     assert_code(&version, 0);
     assert_eq!(
         String::from_utf8_lossy(&version.stdout),
-        version_of(Path::new(APIDIAG))
+        built_for_this_test
     );
 
     let etcd = kubectl_in(

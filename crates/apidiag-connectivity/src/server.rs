@@ -309,10 +309,11 @@ async fn kubernetes_service(ctx: &Context) -> Rung {
         )
         .with(|f| f.evidence(table));
     }
-    if loopback_server(ctx.api.server()) {
+    if loopback_server(ctx.api.server()) && !has_nodes(ctx).await {
         // EndpointSlice validation refuses loopback addresses, so an API server
-        // that advertises 127.0.0.1 (a local lab, kind with host networking) has
-        // no slice: expected there, not a fault.
+        // that advertises 127.0.0.1 and has no nodes (a local lab) has no slice:
+        // expected there, not a fault. A real cluster reached through a local
+        // tunnel (kubectl proxy, a port-forward) has nodes, and is judged below.
         return Rung::new(
             "connectivity.service.loopback",
             Severity::Ok,
@@ -333,6 +334,17 @@ async fn kubernetes_service(ctx: &Context) -> Rung {
         f.detail("Every in-cluster client (controllers, operators, webhooks calling back) reaches the API server through this Service. kube-apiserver keeps its own address in the slice while it is ready; none means no API server is ready, or each one advertises an address the slice cannot hold. `/readyz?verbose` above says which.")
             .evidence(table)
     })
+}
+
+/// Whether the cluster has a Node (one item of a LIST is enough; an error
+/// counts as yes, so that the finding is not made milder on a guess).
+async fn has_nodes(ctx: &Context) -> bool {
+    match ctx.api.get::<Value>("/api/v1/nodes?limit=1").await {
+        Ok(list) => list["items"]
+            .as_array()
+            .is_some_and(|items| !items.is_empty()),
+        Err(_) => true,
+    }
 }
 
 /// Whether the server URL's host is a loopback address (or `localhost`).

@@ -721,11 +721,12 @@ async fn authorized_ip_math_runs_even_when_tcp_stops() {
     assert_eq!(ids(&rungs)[rungs.len() - 2], "connectivity.path.not-tried");
 }
 
-/// Environment-dependent: 10.255.255.1 is unrouted on most networks, so a
-/// SYN to it goes unanswered and the connect times out. Where the route is
-/// missing instead (no default route), or a sandbox's NAT answers every SYN
-/// (this one does), there is nothing to prove: the test says so and returns.
+/// Needs a network that drops SYNs to 10.255.255.1 (unrouted on most networks,
+/// so the connect times out). This sandbox's NAT answers every SYN, so it is
+/// opt-in here (`cargo test -- --ignored`); the unit tests of the error mapping
+/// cover a timeout wherever this cannot.
 #[tokio::test]
+#[ignore = "needs a network that drops SYNs to 10.255.255.1; this sandbox answers them"]
 async fn an_unanswered_syn_is_a_timeout() {
     let resolved = resolve_yaml("https://10.255.255.1:443", "", TOKEN).await;
     let rungs = client_path_in(
@@ -735,13 +736,11 @@ async fn an_unanswered_syn_is_a_timeout() {
     )
     .await;
     let tcp = &rungs[3];
-    if tcp.finding.id != "connectivity.tcp.timeout" {
-        eprintln!(
-            "skipped: 10.255.255.1 gave {} here, not a timeout",
-            tcp.finding.id
-        );
-        return;
-    }
+    assert_eq!(
+        tcp.finding.id, "connectivity.tcp.timeout",
+        "{:?}",
+        tcp.finding
+    );
     assert!(tcp.stops);
     assert_eq!(
         tcp.finding.title,

@@ -207,6 +207,10 @@ pub enum NotOrphaned {
         service: String,
         reason: String,
     },
+    #[error(
+        "`{name}`: its condition says the Service {service} is gone, but this run could not read it to make sure (beyond the first five failing APIServices, or the read was refused); nothing is deleted on the condition alone"
+    )]
+    ServiceNotChecked { name: String, service: String },
 }
 
 /// Whether `api` is orphaned: it names a Service (not `Local`); the Service is
@@ -229,6 +233,13 @@ pub fn orphaned(api: &ApiService, seen: ServiceSeen) -> Result<(), NotOrphaned> 
     let gone = api.reason() == Reason::ServiceNotFound || seen == ServiceSeen::NamespaceGone;
     if gone && seen == ServiceSeen::Present {
         return Err(NotOrphaned::ServicePresent {
+            name,
+            service: format!("{}/{}", service.namespace, service.name),
+        });
+    }
+    // The condition can be a moment old: only a Service this run saw gone counts.
+    if gone && seen == ServiceSeen::NotRead {
+        return Err(NotOrphaned::ServiceNotChecked {
             name,
             service: format!("{}/{}", service.namespace, service.name),
         });
@@ -323,10 +334,18 @@ mod tests {
         assert_eq!(
             orphaned(
                 &apiservice("ServiceNotFound", "False", json!({})),
-                ServiceSeen::NotRead
+                ServiceSeen::Gone
             ),
             Ok(())
         );
+        // The condition alone is not enough: the Service must be seen gone.
+        assert!(matches!(
+            orphaned(
+                &apiservice("ServiceNotFound", "False", json!({})),
+                ServiceSeen::NotRead
+            ),
+            Err(NotOrphaned::ServiceNotChecked { .. })
+        ));
         // The namespace is gone while the condition still says something else.
         assert_eq!(
             orphaned(

@@ -314,8 +314,20 @@ async fn backend(ctx: &Context, service: &ServiceRef) -> Backend {
 /// twice, so a broken path to the kubelet costs three requests here; its
 /// `get_health`, which does not retry, asks for `text/plain` only, and the log
 /// endpoint refuses that (406).
+/// How long one backend Pod's log may take (the tunnel probe's limit too).
+const LOG_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 async fn pod_log(ctx: &Context, path: &str) -> Result<String, String> {
-    ctx.api.get_text(path).await.map_err(|error| match error {
+    // The API server dials the kubelet for this; a blackholed node takes its own
+    // ~30 s, which would reach --request-timeout and stop the whole run.
+    let read = tokio::time::timeout(LOG_TIMEOUT, ctx.api.get_text(path));
+    let Ok(answer) = read.await else {
+        return Err(format!(
+            "no answer within {}s: the API server could not reach the node's kubelet in time",
+            LOG_TIMEOUT.as_secs()
+        ));
+    };
+    answer.map_err(|error| match error {
         // The server's message is the evidence; the request is known.
         ApiError::Status {
             code,

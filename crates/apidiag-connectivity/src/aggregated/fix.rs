@@ -43,7 +43,13 @@ pub fn plan(collected: &Collected, names: &[String]) -> Result<Plan, PlanError> 
         return Err(PlanError::NoName);
     }
     let mut operations = Vec::new();
+    let mut planned: Vec<&String> = Vec::new();
     for name in names {
+        // `--apiservice X --apiservice X` is one delete, not a second that fails.
+        if planned.contains(&name) {
+            continue;
+        }
+        planned.push(name);
         let object = collected
             .apiservices
             .iter()

@@ -70,7 +70,9 @@ pub fn targets(server: &str) -> Vec<(String, u16)> {
     let authority = server.split("://").nth(1).unwrap_or(server);
     let authority = authority.split('/').next().unwrap_or(authority);
     let (host, port) = match authority.rsplit_once(':') {
-        Some((host, port)) if !host.ends_with(']') || authority.starts_with('[') => {
+        // A port follows the last colon of a name or IPv4 address, or the `]` of
+        // a bracketed IPv6 one (`[::1]` alone has no port).
+        Some((host, port)) if !authority.starts_with('[') || host.ends_with(']') => {
             (host.to_string(), port.parse().unwrap_or(443))
         }
         _ => (authority.to_string(), 443),
@@ -476,6 +478,11 @@ mod tests {
         assert_eq!(
             targets("https://[::1]:6443/"),
             vec![("::1".to_string(), 6443)]
+        );
+        assert_eq!(targets("https://[::1]"), vec![("::1".to_string(), 443)]);
+        assert_eq!(
+            targets("https://api.example"),
+            vec![("api.example".to_string(), 443)]
         );
         let aks = targets("https://aks-x-1a2b.hcp.eastus.azmk8s.io:443");
         assert_eq!(aks[0], ("aks-x-1a2b.hcp.eastus.azmk8s.io".to_string(), 443));

@@ -13,7 +13,7 @@ pub fn script(targets: &[(String, u16)], connect_timeout_secs: u64) -> String {
     for (host, port) in targets {
         let host = quote(host);
         text.push_str(&format!(
-            "a=$(nslookup {host} 2>&1 | awk '/^Address/ && !/#53/ {{print $NF}}' | tr '\\n' ' ')\n\
+            "a=$(nslookup {host} 2>&1 | awk '/^Name:/ {{n=1}} n && /^Address/ {{print $NF}}' | tr '\\n' ' ')\n\
 echo \"dns|\"{host}\"|$a\"\n\
 o=$(nc -z -w {connect_timeout_secs} {host} {port} 2>&1); r=$?\n\
 echo \"tcp|\"{host}\"|{port}|$r|$(echo \"$o\" | tr '|\\n' '  ')\"\n"
@@ -137,9 +137,11 @@ done\n";
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
         };
+        // busybox's format (the default image): the resolver's own line is
+        // `Address: 10.0.0.10:53` (bind's says `#53`); the answers follow `Name:`.
         fake(
             "nslookup",
-            "case \"$1\" in good.example) printf 'Server: 10.0.0.10\\nAddress: 10.0.0.10#53\\n\\nName: good.example\\nAddress: 192.0.2.7\\n';; *) echo \"** server can't find $1: NXDOMAIN\"; exit 1;; esac",
+            "case \"$1\" in good.example) printf 'Server: 10.0.0.10\\nAddress: 10.0.0.10:53\\n\\nNon-authoritative answer:\\nName: good.example\\nAddress: 192.0.2.7\\n';; *) echo \"** server can't find $1: NXDOMAIN\"; exit 1;; esac",
         );
         fake(
             "nc",

@@ -138,8 +138,9 @@ async fn walk(
                     Severity::Info,
                     "path",
                     format!(
-                        "the {} proxy {url} is not tested (only http:// proxies are)",
-                        proxy_url.scheme_str().unwrap_or("unknown")
+                        "the {} proxy {} is not tested (only http:// proxies are)",
+                        proxy_url.scheme_str().unwrap_or("unknown"),
+                        proxy::shown(url),
                     ),
                     None,
                 ));

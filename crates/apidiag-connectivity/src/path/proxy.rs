@@ -281,6 +281,19 @@ pub fn route(configured: Option<&str>, env: &ProxyEnv, host: &str, port: u16) ->
     }
 }
 
+/// A proxy URL as the report shows it: a password in it (`http://user:pass@p`,
+/// common in HTTPS_PROXY) is masked, as every secret apidiag prints is.
+pub fn shown(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}://***@{host}{}", &rest[authority_end..]),
+        None => url.to_string(),
+    }
+}
+
 /// The rung that says which path was tested.
 pub fn rung(route: &Route, host: &str, port: u16) -> Rung {
     let what = "path";
@@ -292,7 +305,9 @@ pub fn rung(route: &Route, host: &str, port: u16) -> Rung {
             format!("direct to {host}:{port} (no proxy set)"),
             None,
         ),
-        Route::Proxy { url, source } => Rung::new(
+        Route::Proxy { url, source } => {
+            let url = &shown(url);
+            Rung::new(
             "connectivity.path.proxy",
             Severity::Info,
             what,
@@ -305,13 +320,15 @@ pub fn rung(route: &Route, host: &str, port: u16) -> Rung {
             ))
             .evidence(Evidence::new("proxy", url.clone()))
             .evidence(Evidence::new("from", source.label()))
-        }),
+        })
+        }
         Route::Bypassed {
             url,
             source,
             why,
             no_proxy_var,
         } => {
+            let url = &shown(url);
             let reason = match why {
                 Bypass::Loopback => "Go never proxies localhost or a loopback address".to_string(),
                 Bypass::Wildcard => format!("{} is `*`", no_proxy_var.unwrap_or("NO_PROXY")),
@@ -342,6 +359,23 @@ pub fn rung(route: &Route, host: &str, port: u16) -> Rung {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_password_in_a_proxy_url_is_never_shown() {
+        assert_eq!(
+            shown("http://alice:s3cret@proxy:3128/"),
+            "http://***@proxy:3128/"
+        );
+        assert_eq!(shown("http://proxy:3128"), "http://proxy:3128");
+        assert_eq!(shown("http://proxy:3128/a@b"), "http://proxy:3128/a@b");
+        let route = Route::Proxy {
+            url: "http://alice:s3cret@proxy:3128/".into(),
+            source: ProxySource::Kubeconfig,
+        };
+        let text = format!("{:?}", rung(&route, "api.example", 443).finding);
+        assert!(!text.contains("s3cret"), "{text}");
+        assert!(text.contains("***@proxy:3128"), "{text}");
+    }
 
     fn matched(list: &str, host: &str, port: u16) -> Option<Bypass> {
         NoProxy::parse(list).bypass(host, port)

@@ -14,6 +14,9 @@ use apidiag_core::api::{ApiError, ListQuery};
 use apidiag_core::check::Context;
 use serde_json::Value;
 
+/// How many agent nodes are read for their pressure conditions, at most.
+pub const NODE_READS: usize = 20;
+
 /// Where every tunnel component lives.
 pub const NAMESPACE: &str = "kube-system";
 
@@ -293,7 +296,7 @@ impl Inventory {
 
 /// Reads the inventory: one LIST of kube-system Deployments, one LIST of Pods per
 /// agent label (and per legacy Deployment's selector), the autoscaler ConfigMap,
-/// and a GET of each node an agent runs on.
+/// and a GET of each node an agent runs on (the first [`NODE_READS`]).
 pub async fn read(ctx: &Context) -> Result<Inventory, ApiError> {
     let deployments: Vec<Value> = ctx
         .api
@@ -329,12 +332,14 @@ pub async fn read(ctx: &Context) -> Result<Inventory, ApiError> {
         .await?;
     let mut inventory = Inventory::from_objects(&deployments, &pod_lists, autoscaler.as_ref(), &[]);
     let mut nodes = Vec::new();
-    for name in inventory.agent_nodes() {
-        // A node deleted since its Pod was listed has nothing to say.
-        if let Some(node) = ctx
+    // A DaemonSet of agents runs on every node: read at most NODE_READS of their
+    // nodes (the first in name order), and let a node that cannot be read (gone
+    // since its Pod was listed, or denied) only narrow what is said of pressure.
+    for name in inventory.agent_nodes().into_iter().take(NODE_READS) {
+        if let Ok(Some(node)) = ctx
             .api
             .get_opt::<Value>(&format!("/api/v1/nodes/{name}"))
-            .await?
+            .await
         {
             nodes.push(NodeHealth::parse(&node));
         }

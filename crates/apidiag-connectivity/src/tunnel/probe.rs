@@ -212,6 +212,9 @@ pub async fn probe(ctx: &Context, node: &NodeTarget) -> Probed {
                     format!("spec.nodeName={},status.phase=Running", node.name),
                 ),
                 ("limit", PODS_PER_NODE.to_string()),
+                // From the watch cache (its nodeName index), not a quorum read
+                // that makes etcd filter every pod, once per probed node.
+                ("resourceVersion", "0".to_string()),
             ],
         ))
         .await;

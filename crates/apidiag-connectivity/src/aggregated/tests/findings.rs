@@ -89,7 +89,10 @@ fn every_reason_is_its_own_critical_finding() {
                 message,
                 json!({}),
             )],
-            None,
+            // What collect reads for a failing APIService: for ServiceNotFound,
+            // the Service seen gone (the orphan rules need that, not the
+            // condition alone).
+            (reason == "ServiceNotFound").then(|| gone_backend(true)),
         );
         let found = judged(&c);
         let critical: Vec<&Finding> = found
@@ -291,7 +294,7 @@ fn stuck_namespaces_are_named_and_groups_say_what_breaks() {
             "type": "NamespaceDeletionDiscoveryFailure", "status": "True", "reason": "DiscoveryFailed",
             "message": format!("Discovery failed for some groups, 1 failing: unable to retrieve the complete list of server APIs: {gv}: stale GroupVersion discovery: {gv}")}]}})
     };
-    let c = Collected {
+    let mut c = Collected {
         terminating: vec![
             terminating("team-a", "custom.metrics.k8s.io/v1beta1"),
             terminating("team-b", "custom.metrics.k8s.io/v1beta1"),
@@ -300,6 +303,10 @@ fn stuck_namespaces_are_named_and_groups_say_what_breaks() {
         ],
         ..collected(vec![api], None)
     };
+    c.backends.insert(
+        ("monitoring".to_string(), "prometheus-adapter".to_string()),
+        gone_backend(true),
+    );
     let found = judged(&c);
     assert_eq!(
         ids(&found),
