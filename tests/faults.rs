@@ -381,8 +381,9 @@ fn a_paused_etcd_makes_checks_say_could_not_check_not_hang() {
     assert_eq!(
         healthy.status.code(),
         Some(0),
-        "{}",
-        String::from_utf8_lossy(&healthy.stderr)
+        "{}\n{}",
+        String::from_utf8_lossy(&healthy.stderr),
+        String::from_utf8_lossy(&healthy.stdout)
     );
 
     assert!(lab.pause_etcd(true));

@@ -148,7 +148,13 @@ impl ApiService {
     }
 
     pub fn is_available(&self) -> bool {
-        self.available.as_ref().is_some_and(|a| a.status == "True")
+        match &self.available {
+            Some(a) => a.status == "True",
+            // No condition yet (a server that just started, before its local
+            // availability controller ran): a Local one (no Service) is served
+            // by kube-apiserver itself, so it is available by definition.
+            None => self.service.is_none(),
+        }
     }
 
     pub fn reason(&self) -> Reason {
@@ -326,6 +332,21 @@ mod tests {
                 "available",
                 "available"
             ]
+        );
+    }
+
+    #[test]
+    fn a_local_apiservice_without_a_condition_yet_is_available() {
+        let local = ApiService::parse(
+            &json!({"metadata": {"name": "v1.apps"}, "spec": {"group": "apps", "version": "v1"}}),
+        );
+        assert!(local.is_available());
+        let remote = ApiService::parse(
+            &json!({"metadata": {"name": "v1beta1.metrics.k8s.io"}, "spec": {"service": {"namespace": "kube-system", "name": "metrics-server"}}}),
+        );
+        assert!(
+            !remote.is_available(),
+            "a remote one is judged by its condition"
         );
     }
 
