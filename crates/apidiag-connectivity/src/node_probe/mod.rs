@@ -67,20 +67,8 @@ fn pods() -> ResourceType {
 /// What the probe connects to: the API server as this kubeconfig names it, and
 /// on public AKS the required outbound endpoints.
 pub fn targets(server: &str) -> Vec<(String, u16)> {
-    let authority = server.split("://").nth(1).unwrap_or(server);
-    let authority = authority.split('/').next().unwrap_or(authority);
-    let (host, port) = match authority.rsplit_once(':') {
-        // A port follows the last colon of a name or IPv4 address, or the `]` of
-        // a bracketed IPv6 one (`[::1]` alone has no port).
-        Some((host, port)) if !authority.starts_with('[') || host.ends_with(']') => {
-            (host.to_string(), port.parse().unwrap_or(443))
-        }
-        _ => (authority.to_string(), 443),
-    };
-    let host = host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_string();
+    let (host, port) =
+        crate::path::kubeconfig::host_port(server).unwrap_or_else(|| (server.to_string(), 443));
     let aks = host.ends_with(".azmk8s.io");
     let mut targets = vec![(host, port)];
     if aks {

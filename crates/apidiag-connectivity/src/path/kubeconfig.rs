@@ -39,6 +39,20 @@ impl Target {
 }
 
 /// The target of `resolved`, or the rung that says why there is none.
+/// The host (without IPv6 brackets) and port of a server URL, as `http::Uri`
+/// reads it; the port defaults to the scheme's. For the rungs that only have
+/// the URL the client uses (the probe's targets, the loopback test).
+pub fn host_port(server: &str) -> Option<(String, u16)> {
+    let uri: http::Uri = server.parse().ok()?;
+    let host = uri.host()?.trim_start_matches('[').trim_end_matches(']');
+    let default = if uri.scheme_str() == Some("http") {
+        80
+    } else {
+        443
+    };
+    Some((host.to_string(), uri.port_u16().unwrap_or(default)))
+}
+
 pub fn target(resolved: &Resolved) -> Result<Target, Box<Rung>> {
     let url = &resolved.config.cluster_url;
     let scheme = url.scheme_str().unwrap_or("https");
