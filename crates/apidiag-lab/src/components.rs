@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::pki::{FRONT_PROXY_CLIENT, PkiFiles};
 
 /// The service CIDR; `10.0.0.1` (the `kubernetes` Service) is in the serving SANs.
-pub const SERVICE_CIDR: &str = "10.0.0.0/24";
+pub const SERVICE_CIDR: &str = "10.0.0.0/16";
 
 /// The service-account token issuer, as on a kubeadm cluster.
 pub const SERVICE_ACCOUNT_ISSUER: &str = "https://kubernetes.default.svc.cluster.local";
@@ -171,10 +171,27 @@ pub fn apiserver_args(
 
 /// kube-controller-manager: enough of it to run Jobs, CronJobs, TTL-after-finished,
 /// garbage collection and service accounts, fast.
-pub fn controller_manager_args(layout: &Layout, pki: &PkiFiles) -> Vec<String> {
+///
+/// Never the node lifecycle controller: no kubelet renews a Node's Lease in the
+/// lab, so it would mark every Node a scenario or test writes Unknown 40–50 s
+/// later, taint it and evict its Pods. Without `workload_controllers`, not the
+/// Deployment, ReplicaSet and DaemonSet controllers either ([`LabOptions`]).
+///
+/// [`LabOptions`]: crate::LabOptions
+pub fn controller_manager_args(
+    layout: &Layout,
+    pki: &PkiFiles,
+    workload_controllers: bool,
+) -> Vec<String> {
     let p = |path: &Path| path.display().to_string();
     let kubeconfig = p(&layout.controller_manager_kubeconfig);
+    let mut controllers = "*,-node-lifecycle-controller".to_owned();
+    if !workload_controllers {
+        controllers
+            .push_str(",-deployment-controller,-replicaset-controller,-daemonset-controller");
+    }
     vec![
+        format!("--controllers={controllers}"),
         format!("--kubeconfig={kubeconfig}"),
         // Nothing scrapes it, and one port fewer is one race fewer.
         "--secure-port=0".into(),

@@ -37,6 +37,9 @@ pub struct State {
     pub processes: Vec<(String, u32)>,
     /// Whether kube-controller-manager runs.
     pub controller_manager: bool,
+    /// Whether it runs the workload controllers (not in a lab for `aks-scale`).
+    #[serde(default = "yes")]
+    pub workload_controllers: bool,
     /// Scenarios applied so far.
     pub scenarios: Vec<String>,
     /// When the lab became ready (RFC 3339).
@@ -45,6 +48,10 @@ pub struct State {
     pub startup_seconds: f64,
     /// False while `serve` is still applying scenarios.
     pub ready: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Paths under `target/lab`.
@@ -125,6 +132,9 @@ pub struct UpOptions {
     pub jobs_mode: JobsMode,
     /// Run kube-controller-manager.
     pub controller_manager: bool,
+    /// `aks-scale`'s Nodes and Pods, instead of its default 5,000 and 200,000.
+    pub nodes: Option<usize>,
+    pub pods: Option<usize>,
 }
 
 impl UpOptions {
@@ -138,7 +148,15 @@ impl UpOptions {
         if self.jobs_mode != JobsMode::Auto {
             size.jobs_mode = self.jobs_mode;
         }
+        size.scale_nodes = self.nodes.unwrap_or(size.scale_nodes);
+        size.scale_pods = self.pods.unwrap_or(size.scale_pods);
         size
+    }
+
+    /// A lab for `aks-scale` runs kube-controller-manager without its workload
+    /// controllers ([`LabOptions::workload_controllers`]).
+    pub fn workload_controllers(&self) -> bool {
+        !self.scenarios.contains(&Scenario::AksScale)
     }
 
     fn serve_args(&self) -> Vec<String> {
@@ -153,6 +171,8 @@ impl UpOptions {
         if !self.controller_manager {
             args.push("--no-controller-manager".into());
         }
+        args.extend(self.nodes.map(|n| format!("--nodes={n}")));
+        args.extend(self.pods.map(|n| format!("--pods={n}")));
         args
     }
 }
@@ -253,6 +273,7 @@ pub async fn apply_to_running(
         &state.kubeconfig,
         &state.kubeconfig_flooder,
         state.controller_manager,
+        state.workload_controllers,
     )
     .await?;
     let mut reports = Vec::new();
@@ -274,6 +295,7 @@ pub async fn serve(opts: &UpOptions) -> Result<(), LabError> {
     let paths = Paths::new();
     let lab = Lab::start(LabOptions {
         controller_manager: opts.controller_manager,
+        workload_controllers: opts.workload_controllers(),
         dir: Some(paths.run.clone()),
         ..LabOptions::default()
     })
@@ -303,6 +325,7 @@ pub async fn serve(opts: &UpOptions) -> Result<(), LabError> {
             .map(|(c, p)| (c.to_owned(), p))
             .collect(),
         controller_manager: lab.has_controller_manager(),
+        workload_controllers: lab.has_workload_controllers(),
         scenarios: Vec::new(),
         started: scenario::util::rfc3339(jiff::Timestamp::now()),
         startup_seconds: lab.startup().total.as_secs_f64(),

@@ -25,6 +25,12 @@ pub struct LabOptions {
     /// their own), and nothing is garbage-collected; the API server starts a second
     /// sooner.
     pub controller_manager: bool,
+    /// Run kube-controller-manager's Deployment, ReplicaSet and DaemonSet
+    /// controllers (default: yes). A lab for `aks-scale` runs without them: they
+    /// would create Pods of their own for the objects the scenario writes, and
+    /// with no scheduler nothing would bind them. (The node lifecycle controller
+    /// never runs: no kubelet renews a Node's Lease here.)
+    pub workload_controllers: bool,
     /// Run in this directory (emptied first, kept afterwards) instead of a temporary
     /// one that is deleted on drop. `apidiag-lab up` uses `target/lab/run`.
     pub dir: Option<PathBuf>,
@@ -47,6 +53,7 @@ impl Default for LabOptions {
     fn default() -> Self {
         LabOptions {
             controller_manager: true,
+            workload_controllers: true,
             dir: None,
             ready_timeout: Duration::from_secs(90),
             extra_apiserver_args: Vec::new(),
@@ -158,6 +165,7 @@ pub struct Lab {
     layout: Layout,
     server: String,
     controller_manager: bool,
+    workload_controllers: bool,
     timing: StartupTiming,
     /// Started in order etcd, kube-apiserver, kube-controller-manager; killed in reverse.
     processes: Vec<ChildProcess>,
@@ -239,6 +247,7 @@ impl Lab {
             layout,
             server,
             controller_manager: opts.controller_manager,
+            workload_controllers: opts.controller_manager && opts.workload_controllers,
             timing: StartupTiming {
                 binaries: built,
                 ..StartupTiming::default()
@@ -269,7 +278,7 @@ impl Lab {
 
         let kcm = (
             bins.kube_controller_manager.clone(),
-            components::controller_manager_args(&lab.layout, &files),
+            components::controller_manager_args(&lab.layout, &files, lab.workload_controllers),
         );
         lab.wait_ready(opts, clock, deadline, kcm).await?;
         lab.timing.total = clock.since_start(Instant::now());
@@ -447,6 +456,12 @@ impl Lab {
         self.controller_manager
     }
 
+    /// Whether kube-controller-manager runs its workload controllers
+    /// ([`LabOptions::workload_controllers`]).
+    pub fn has_workload_controllers(&self) -> bool {
+        self.workload_controllers
+    }
+
     /// Where start-up time went.
     pub fn startup(&self) -> StartupTiming {
         self.timing
@@ -500,6 +515,7 @@ impl Lab {
             self.admin_kubeconfig(),
             self.flooder_kubeconfig(),
             self.controller_manager,
+            self.workload_controllers,
         )
         .await?;
         scenario::apply(&ctx, scenario, &size).await

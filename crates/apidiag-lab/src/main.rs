@@ -66,6 +66,12 @@ struct SizeArgs {
     /// How completed-jobs completes its Jobs.
     #[arg(long, value_enum, default_value_t = JobsMode::Auto)]
     jobs_mode: JobsMode,
+    /// Nodes aks-scale registers (default 5,000, the size AKS is tested at).
+    #[arg(long, value_name = "N")]
+    nodes: Option<usize>,
+    /// Pods aks-scale binds to them (default 200,000).
+    #[arg(long, value_name = "N")]
+    pods: Option<usize>,
 }
 
 impl SizeArgs {
@@ -84,6 +90,8 @@ impl SizeArgs {
             benchmark: self.benchmark,
             jobs_mode: self.jobs_mode,
             controller_manager,
+            nodes: self.nodes,
+            pods: self.pods,
         }
     }
 }
@@ -200,6 +208,8 @@ async fn demo(paths: &Paths, args: &[String]) -> anyhow::Result<ExitCode> {
         benchmark: false,
         jobs_mode: JobsMode::Auto,
         controller_manager: true,
+        nodes: None,
+        pods: None,
     })
     .await?;
     eprintln!(

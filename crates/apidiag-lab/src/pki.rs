@@ -17,7 +17,7 @@ use rcgen::{
 use crate::LabError;
 
 /// Names the serving certificate is valid for: loopback, plus the in-cluster names
-/// and the first service IP of `10.0.0.0/24`, as on a real control plane.
+/// and the first service IP of `10.0.0.0/16`, as on a real control plane.
 pub const SERVING_SANS: &[&str] = &[
     "127.0.0.1",
     "localhost",

@@ -16,18 +16,18 @@ const IMAGE: &str = "registry.lab.apidiag.dev/worker:2.3";
 
 /// The three ways pods commonly end up `Failed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Failure {
+pub(crate) enum Failure {
     Error,
     OomKilled,
     Evicted,
 }
 
 impl Failure {
-    fn of(i: usize) -> Failure {
+    pub(crate) fn of(i: usize) -> Failure {
         [Failure::Error, Failure::OomKilled, Failure::Evicted][i % 3]
     }
 
-    fn status(self, age: i64) -> Value {
+    pub(crate) fn status(self, age: i64) -> Value {
         let (started, finished) = (ago(age + 120), ago(age));
         let (exit_code, reason) = match self {
             Failure::Error => (1, "Error"),

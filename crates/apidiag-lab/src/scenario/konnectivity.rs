@@ -113,7 +113,7 @@ pub(super) async fn apply(
     // kube-system's default ServiceAccount comes from kube-controller-manager; make
     // sure it exists for labs that run without it.
     util::ensure_service_account(client, NAMESPACE).await?;
-    let names = if ctx.controller_manager {
+    let names = if ctx.workload_controllers {
         deployment_pods(ctx, size).await?
     } else {
         standalone_pods(&api, size).await?

@@ -19,6 +19,7 @@ mod guard;
 mod helm;
 mod jobs;
 mod konnectivity;
+pub mod scale;
 pub(crate) mod util;
 mod webhook;
 mod webhook_faults;
@@ -86,6 +87,11 @@ pub enum Scenario {
     UnavailableApiService,
     /// konnectivity-agent Pods in kube-system in CrashLoopBackOff with many restarts.
     KonnectivityCrashloop,
+    /// A cluster of the size AKS is tested at: 5,000 Nodes and 200,000 Pods
+    /// (`--nodes`, `--pods`) with their Leases, owners, Services, ConfigMaps,
+    /// Secrets and Events; 1% of the Pods are Jobs', half of them failed. Needs a
+    /// lab started with it (its controller manager runs no workload controllers).
+    AksScale,
 }
 
 impl Scenario {
@@ -118,6 +124,7 @@ impl Scenario {
             Scenario::Flood => "flood",
             Scenario::UnavailableApiService => "unavailable-apiservice",
             Scenario::KonnectivityCrashloop => "konnectivity-crashloop",
+            Scenario::AksScale => "aks-scale",
         }
     }
 
@@ -135,12 +142,32 @@ impl Scenario {
             Scenario::Flood => &[],
             Scenario::UnavailableApiService => &[apiservice::NAMESPACE],
             Scenario::KonnectivityCrashloop => &["kube-system"],
+            // Its app namespaces (`lab-scale-NNN`) depend on the size:
+            // `scale::namespaces`.
+            Scenario::AksScale => &["kube-system"],
         }
     }
 
-    /// Orders scenarios as [`Scenario::ALL`] does, dropping duplicates.
+    /// Every scenario in the order they compose: [`Scenario::ALL`] (the faults,
+    /// what `--all` and the demo apply), after `aks-scale`, which creates Pods
+    /// (so before the failing webhook) and takes minutes at its full size.
+    pub const ORDER: [Scenario; 11] = [
+        Scenario::AksScale,
+        Scenario::ObjectBloat,
+        Scenario::HelmHistory,
+        Scenario::CompletedJobs,
+        Scenario::FailedPods,
+        Scenario::KonnectivityCrashloop,
+        Scenario::UnavailableApiService,
+        Scenario::Guard,
+        Scenario::FailingWebhook,
+        Scenario::WebhookFaults,
+        Scenario::Flood,
+    ];
+
+    /// Orders scenarios as [`Scenario::ORDER`] does, dropping duplicates.
     pub fn in_safe_order(scenarios: &[Scenario]) -> Vec<Scenario> {
-        Scenario::ALL
+        Scenario::ORDER
             .into_iter()
             .filter(|s| scenarios.contains(s))
             .collect()
@@ -205,6 +232,10 @@ pub struct ScenarioSize {
     pub flood_duration: Duration,
     /// konnectivity-agent Pods in CrashLoopBackOff.
     pub crashloop_pods: usize,
+    /// Nodes `aks-scale` registers.
+    pub scale_nodes: usize,
+    /// Pods `aks-scale` binds to them.
+    pub scale_pods: usize,
     /// Admin requests in flight while creating objects in bulk.
     pub concurrency: usize,
 }
@@ -225,6 +256,9 @@ impl Default for ScenarioSize {
             flood_concurrency: 32,
             flood_duration: Duration::from_secs(20),
             crashloop_pods: 2,
+            // The guides: "tested ... at a scale of 5,000 nodes and 200,000 pods".
+            scale_nodes: 5000,
+            scale_pods: 200_000,
             concurrency: 48,
         }
     }
@@ -244,6 +278,8 @@ impl ScenarioSize {
             env_heavy_pods: scale(d.env_heavy_pods),
             helm_revisions: scale(d.helm_revisions),
             crashloop_pods: scale(d.crashloop_pods),
+            scale_nodes: scale(d.scale_nodes),
+            scale_pods: scale(d.scale_pods),
             ..d
         }
     }
@@ -354,16 +390,20 @@ pub struct ScenarioContext {
     client: kube::Client,
     flooder_kubeconfig: PathBuf,
     controller_manager: bool,
+    workload_controllers: bool,
 }
 
 impl ScenarioContext {
     /// A context for the lab whose admin and flooder kubeconfigs these are.
     /// `controller_manager` says whether kube-controller-manager runs (it decides
-    /// how `completed-jobs` works).
+    /// how `completed-jobs` works), `workload_controllers` whether it runs the
+    /// Deployment, ReplicaSet and DaemonSet controllers (`aks-scale` needs them
+    /// off, `konnectivity-crashloop` uses them).
     pub async fn new(
         admin_kubeconfig: &Path,
         flooder_kubeconfig: &Path,
         controller_manager: bool,
+        workload_controllers: bool,
     ) -> Result<ScenarioContext, LabError> {
         let client = kubeconfig::client(
             admin_kubeconfig,
@@ -377,6 +417,7 @@ impl ScenarioContext {
             client,
             flooder_kubeconfig: flooder_kubeconfig.to_owned(),
             controller_manager,
+            workload_controllers: controller_manager && workload_controllers,
         })
     }
 
@@ -404,6 +445,7 @@ pub async fn apply(
         Scenario::Flood => flood::apply(ctx, size, &mut report).await?,
         Scenario::UnavailableApiService => apiservice::apply(ctx, &mut report).await?,
         Scenario::KonnectivityCrashloop => konnectivity::apply(ctx, size, &mut report).await?,
+        Scenario::AksScale => scale::apply(ctx, size, &mut report).await?,
     }
     report.elapsed = started.elapsed();
     Ok(report)
@@ -416,17 +458,19 @@ mod tests {
 
     #[test]
     fn cli_names_are_kebab_case_and_match_name() {
-        for s in Scenario::ALL {
+        for s in Scenario::ORDER {
             let pv = s.to_possible_value().unwrap();
             assert_eq!(pv.get_name(), s.name());
             assert_eq!(Scenario::from_str(s.name(), false).unwrap(), s);
         }
-        assert_eq!(Scenario::value_variants().len(), Scenario::ALL.len());
+        assert_eq!(Scenario::value_variants().len(), Scenario::ORDER.len());
+        let faults: Vec<Scenario> = Scenario::ORDER[1..].to_vec();
+        assert_eq!(faults, Scenario::ALL, "ORDER is aks-scale, then ALL");
     }
 
     #[test]
     fn namespaces_are_lab_prefixed_unless_they_must_be_kube_system() {
-        for s in Scenario::ALL {
+        for s in Scenario::ORDER {
             for ns in s.namespaces() {
                 assert!(ns.starts_with("lab-") || *ns == "kube-system", "{s}: {ns}");
             }
