@@ -74,12 +74,20 @@ pub fn assess(
     counts: Option<&ObjectCounts>,
     settings: &Settings,
 ) -> Assessment {
-    let count = match counts.and_then(ObjectCounts::largest) {
-        Some(largest) => Pressure {
+    let count = match counts.and_then(|c| c.most_pressed(settings)) {
+        Some((pressed, allowance)) => Pressure {
             factor: Factor::ObjectCount,
-            ratio: Some(largest.count as f64 / settings.object_threshold.max(1) as f64),
-            measure: format!("{} {}", thousands(largest.count), largest.qualified()),
-            threshold: format!("{} of one type", thousands(settings.object_threshold)),
+            ratio: Some(pressed.count as f64 / allowance.limit.max(1) as f64),
+            measure: format!("{} {}", thousands(pressed.count), pressed.qualified()),
+            threshold: format!(
+                "{} of that type ({})",
+                thousands(allowance.limit),
+                if allowance.rule.scales() {
+                    "for this cluster's size"
+                } else {
+                    "the guide's"
+                }
+            ),
         },
         None => unmeasured(Factor::ObjectCount, "object counts"),
     };

@@ -15,6 +15,7 @@
 //! [`dominant`]; [`fixes`] turns a diagnosis into the guided remediations.
 
 pub mod ages;
+pub mod allowance;
 pub mod completed_jobs;
 pub mod db_size;
 pub mod diagnosis;

@@ -1,5 +1,6 @@
 //! Objects per resource type (seed 001 Cause 3: etcd slows down when it handles
-//! "more than 10,000" objects of one type).
+//! "more than 10,000" objects of one type). What leaks is held to that number,
+//! what grows with the cluster to the cluster's size ([`crate::allowance`]).
 //!
 //! The counts come from the object-count metric (`apiserver_resource_objects`, or
 //! `apiserver_storage_objects` on older servers): no LIST at all. Without
@@ -17,6 +18,7 @@ use apidiag_core::finding::{CheckReport, Evidence, Finding, Severity};
 use apidiag_core::object::ResourceType;
 use apidiag_metrics::{self as metrics, MetricFamilies, Quantity};
 
+use crate::allowance::{Allowance, ClusterSize};
 use crate::{Context, Settings, source_cause3, thousands, types};
 
 /// Seed 001: "more than 10,000" objects of any type.
@@ -85,15 +87,32 @@ impl ObjectCounts {
         self.types.iter().map(|t| t.count).sum()
     }
 
-    /// Types above the threshold.
-    pub fn over<'a>(&'a self, settings: &'a Settings) -> impl Iterator<Item = &'a TypeCount> + 'a {
-        self.types
-            .iter()
-            .filter(move |t| t.count > settings.object_threshold)
+    /// The cluster's size, from these counts.
+    pub fn size(&self) -> ClusterSize {
+        ClusterSize::of(self)
     }
 
-    pub fn largest(&self) -> Option<&TypeCount> {
-        self.types.first()
+    /// How many objects of `t` this cluster may hold.
+    pub fn allowance(&self, t: &TypeCount, settings: &Settings) -> Allowance {
+        Allowance::of(t, &self.size(), settings.object_threshold)
+    }
+
+    /// Types above their limit.
+    pub fn over<'a>(&'a self, settings: &'a Settings) -> impl Iterator<Item = &'a TypeCount> + 'a {
+        let size = self.size();
+        self.types
+            .iter()
+            .filter(move |t| t.count > Allowance::of(t, &size, settings.object_threshold).limit)
+    }
+
+    /// The type nearest to (or furthest above) its limit, with that limit.
+    pub fn most_pressed(&self, settings: &Settings) -> Option<(&TypeCount, Allowance)> {
+        let size = self.size();
+        let ratio = |t: &TypeCount, a: &Allowance| t.count as f64 / a.limit.max(1) as f64;
+        self.types
+            .iter()
+            .map(|t| (t, Allowance::of(t, &size, settings.object_threshold)))
+            .max_by(|(a, la), (b, lb)| ratio(a, la).total_cmp(&ratio(b, lb)))
     }
 
     /// Namespaces that hold at least a tenth of an over-threshold type.
@@ -278,60 +297,92 @@ pub fn severity(count: u64, threshold: u64) -> Severity {
 /// `etcd.object-count`.
 pub fn finding(counts: &ObjectCounts, settings: &Settings) -> Finding {
     let threshold = settings.object_threshold;
-    let over: Vec<&TypeCount> = counts.over(settings).collect();
+    let size = counts.size();
+    let judged: Vec<(&TypeCount, Allowance)> = counts
+        .types
+        .iter()
+        .map(|t| (t, counts.allowance(t, settings)))
+        .collect();
+    let over: Vec<&(&TypeCount, Allowance)> =
+        judged.iter().filter(|(t, a)| t.count > a.limit).collect();
     let worst = over
         .iter()
-        .map(|t| severity(t.count, threshold))
+        .map(|(t, a)| severity(t.count, a.limit))
         .max()
         .unwrap_or(Severity::Ok);
     let total = counts.total();
     let title = if over.is_empty() {
         format!(
-            "No resource type has more than {} objects ({} objects{})",
-            thousands(threshold),
+            "No resource type above its limit ({} objects{}; what leaks held to {}, what grows with the cluster to its {} nodes)",
             thousands(total),
             if counts.complete {
                 " in all"
             } else {
                 " in the types counted"
-            }
+            },
+            thousands(threshold),
+            thousands(size.nodes),
         )
     } else {
         format!(
-            "{} resource type{} with more than {} objects: {}",
+            "{} resource type{} above {} limit: {}",
             over.len(),
             if over.len() == 1 { "" } else { "s" },
-            thousands(threshold),
+            if over.len() == 1 { "its" } else { "their" },
             over.iter()
-                .map(|t| format!("{} {}", t.qualified(), thousands(t.count)))
+                .map(|(t, a)| format!(
+                    "{} {} (> {})",
+                    t.qualified(),
+                    thousands(t.count),
+                    thousands(a.limit)
+                ))
                 .collect::<Vec<_>>()
                 .join(", ")
         )
     };
-    let rows: Vec<Vec<String>> = counts
-        .types
+    let rows: Vec<Vec<String>> = judged
         .iter()
         .take(SHOWN)
-        .map(|t| {
+        .map(|(t, a)| {
             vec![
                 t.qualified(),
                 t.count.to_string(),
-                if t.count > threshold {
-                    format!("> {}", thousands(threshold))
+                a.limit.to_string(),
+                if a.rule.scales() {
+                    "cluster size"
+                } else {
+                    "guide"
+                }
+                .to_string(),
+                if t.count > a.limit {
+                    format!("> {}", thousands(a.limit))
                 } else {
                     String::new()
                 },
             ]
         })
         .collect();
+    // Why each shown type that is judged by the cluster's size, or is flagged,
+    // got its limit.
+    let rules: Vec<Vec<String>> = judged
+        .iter()
+        .take(SHOWN)
+        .filter(|(t, a)| a.rule.scales() || t.count > a.limit)
+        .map(|(t, a)| vec![t.qualified(), a.explain(&size, threshold)])
+        .collect();
     let mut finding = Finding::new("etcd.object-count", worst, title)
         .evidence(Evidence::new("counted", counts.how.clone()))
         .evidence(Evidence::new("total", thousands(total)))
+        .evidence(Evidence::new(
+            "cluster size",
+            format!("{} (from the same counts)", size.describe()),
+        ))
         .evidence(Evidence::table(
             format!("objects per type (top {SHOWN})"),
-            &["type", "objects", "flag"],
+            &["type", "objects", "limit", "judged by", "flag"],
             rows,
         ))
+        .evidence(Evidence::table("limits", &["type", "rule"], rules))
         .source(source_cause3());
     for (qualified, per_ns) in &counts.by_namespace {
         let mut rows: Vec<(&String, &u64)> = per_ns.iter().collect();
@@ -350,7 +401,9 @@ pub fn finding(counts: &ObjectCounts, settings: &Settings) -> Finding {
             .detail(
                 "etcd and the API server's watch cache slow down when one type holds this many objects, and every LIST of it gets \
                  expensive. Delete the objects no longer used, give them a TTL or owner references so they are collected, and cap \
-                 what can be created with object-count ResourceQuotas (guide, Solution 3).",
+                 what can be created with object-count ResourceQuotas (guide, Solution 3). A type that grows with the cluster \
+                 (Pods, Nodes, Leases, Events) above the limit its size allows is leaking too, or the cluster is past the scale \
+                 it is tested at.",
             )
             .offer(
                 "etcd.object-quota",
@@ -407,23 +460,98 @@ mod tests {
             "60,000 is over five times the threshold"
         );
         assert!(
-            f.title
-                .starts_with("2 resource types with more than 10,000 objects"),
+            f.title.starts_with("2 resource types above their limit"),
             "{}",
             f.title
         );
-        assert!(f.title.contains("jobs.batch 20,002"), "{}", f.title);
+        assert!(
+            f.title.contains("jobs.batch 20,002 (> 10,000)"),
+            "{}",
+            f.title
+        );
         assert_eq!(f.remediations[0].id, "etcd.object-quota");
         let table = f.evidence.iter().find(|e| !e.rows.is_empty()).unwrap();
         assert_eq!(table.rows[0][0], "jobs.batch");
-        assert_eq!(table.rows[0][2], "> 10,000");
-        assert_eq!(table.rows[2][2], "");
+        assert_eq!(table.rows[0][2], "10000");
+        assert_eq!(table.rows[0][3], "guide");
+        assert_eq!(table.rows[0][4], "> 10,000");
+        assert_eq!(table.rows[2][0], "pods");
+        assert_eq!(table.rows[2][3], "cluster size");
+        assert_eq!(table.rows[2][4], "");
 
         let lower = Settings {
             object_threshold: 100,
             ..Settings::default()
         };
         assert_eq!(finding(&healthy, &lower).severity, Severity::Critical);
+    }
+
+    /// The issue's report: 5,000 Nodes and 100,000 Pods were "critical" against
+    /// the flat 10,000; at the size AKS is tested at they are ordinary, while what
+    /// leaks is still held to the guide's number.
+    #[test]
+    fn a_cluster_of_the_tested_size_is_judged_by_its_size() {
+        let settings = Settings::default();
+        let aks = counts(&[
+            ("pods", 200_000),
+            ("events", 12_000),
+            ("leases.coordination.k8s.io", 5012),
+            ("nodes", 5000),
+            ("services", 2001),
+            ("endpointslices.discovery.k8s.io", 2001),
+            ("configmaps", 2100),
+        ]);
+        let f = finding(&aks, &settings);
+        assert_eq!(f.severity, Severity::Ok, "{}", f.title);
+        assert!(
+            f.title.starts_with("No resource type above its limit"),
+            "{}",
+            f.title
+        );
+        assert!(f.title.contains("to its 5,000 nodes"), "{}", f.title);
+        let size = f
+            .evidence
+            .iter()
+            .find(|e| e.label == "cluster size")
+            .unwrap();
+        assert!(
+            size.value
+                .starts_with("5,000 nodes, 200,000 Pods, 2,001 Services"),
+            "{}",
+            size.value
+        );
+        let rules = f.evidence.iter().find(|e| e.label == "limits").unwrap();
+        let pods = rules.rows.iter().find(|r| r[0] == "pods").unwrap();
+        assert!(
+            pods[1].contains("110 per node × 5,000 nodes, at most 200,000"),
+            "{}",
+            pods[1]
+        );
+        assert!(
+            !rules.rows.iter().any(|r| r[0] == "configmaps"),
+            "unflagged guide types need no rule row"
+        );
+
+        let mut leaking = aks.clone();
+        leaking.types.push(TypeCount {
+            group: None,
+            resource: "secrets".into(),
+            count: 20_000,
+        });
+        leaking.types[0].count = 230_000;
+        let f = finding(&leaking, &settings);
+        assert_eq!(f.severity, Severity::Warning);
+        assert!(f.title.contains("pods 230,000 (> 200,000)"), "{}", f.title);
+        assert!(f.title.contains("secrets 20,000 (> 10,000)"), "{}", f.title);
+        let rules = f.evidence.iter().find(|e| e.label == "limits").unwrap();
+        let secrets = rules.rows.iter().find(|r| r[0] == "secrets").unwrap();
+        assert!(secrets[1].contains("leaks"), "{}", secrets[1]);
+
+        // The same 100,000 Pods on 50 nodes is 2,000 a node: a leak.
+        let dense = counts(&[("pods", 100_000), ("nodes", 50)]);
+        let f = finding(&dense, &settings);
+        assert_eq!(f.severity, Severity::Critical, "{}", f.title);
+        assert!(f.title.contains("pods 100,000 (> 10,000)"), "{}", f.title);
     }
 
     #[test]

@@ -160,10 +160,13 @@ impl UpOptions {
     }
 
     fn serve_args(&self) -> Vec<String> {
-        let mut args = vec!["serve".to_owned(), format!("--scale={}", self.scale)];
+        let mut args = vec!["serve".to_owned()];
         args.extend(self.scenarios.iter().map(|s| format!("--scenario={s}")));
+        // The two conflict: `--benchmark` is a size of its own.
         if self.benchmark {
             args.push("--benchmark".into());
+        } else {
+            args.push(format!("--scale={}", self.scale));
         }
         if let Some(mode) = clap::ValueEnum::to_possible_value(&self.jobs_mode) {
             args.push(format!("--jobs-mode={}", mode.get_name()));
