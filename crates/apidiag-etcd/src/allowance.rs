@@ -11,6 +11,8 @@
 //! 110 Pods per node, 10,000 Services): never below the guide's threshold, so a
 //! small cluster is judged as before.
 
+use apidiag_core::finding::Severity;
+
 use crate::object_counts::{ObjectCounts, TypeCount};
 use crate::thousands;
 
@@ -87,6 +89,10 @@ pub enum Rule {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Allowance {
     pub limit: u64,
+    /// Up to here, above `limit` is only worth knowing (info): a figure a cluster
+    /// is *tested* at is no cliff, and 200,002 Pods on nodes with room for
+    /// 550,000 is not a fault. Equal to `limit` for every other rule.
+    pub warn_above: u64,
     pub rule: Rule,
 }
 
@@ -118,11 +124,20 @@ impl Rule {
 impl Allowance {
     pub fn of(t: &TypeCount, size: &ClusterSize, threshold: u64) -> Allowance {
         let rule = Rule::of(t.group.as_deref(), &t.resource);
+        if rule == Rule::PodsPerNode {
+            let room = PODS_PER_NODE.saturating_mul(size.nodes);
+            let limit = threshold.max(room.min(TESTED_PODS));
+            // Past the tested figure but with room on the nodes: a tenth more is
+            // information; beyond that, or beyond the room, a warning.
+            let warn_above = limit.max(room.min(TESTED_PODS + TESTED_PODS / 10));
+            return Allowance {
+                limit,
+                warn_above,
+                rule,
+            };
+        }
         let limit = match rule {
-            Rule::Guide => threshold,
-            Rule::PodsPerNode => {
-                threshold.max(PODS_PER_NODE.saturating_mul(size.nodes).min(TESTED_PODS))
-            }
+            Rule::Guide | Rule::PodsPerNode => threshold,
             Rule::Nodes => TESTED_NODES,
             Rule::PerNode => threshold.saturating_add(size.nodes),
             Rule::PerPod => threshold.saturating_add(size.pods),
@@ -131,7 +146,25 @@ impl Allowance {
                 .saturating_add(size.pods / ENDPOINTS_PER_SLICE),
             Rule::EventsPerNode => threshold.max(EVENTS_PER_NODE.saturating_mul(size.nodes)),
         };
-        Allowance { limit, rule }
+        Allowance {
+            limit,
+            warn_above: limit,
+            rule,
+        }
+    }
+
+    /// How bad `count` objects are: info up to `warn_above`, a warning beyond,
+    /// critical above five times the limit.
+    pub fn severity(&self, count: u64) -> Severity {
+        if count <= self.limit {
+            Severity::Ok
+        } else if count <= self.warn_above {
+            Severity::Info
+        } else if count > self.limit.saturating_mul(5) {
+            Severity::Critical
+        } else {
+            Severity::Warning
+        }
     }
 
     /// The rule in a few words, with the numbers it used.
@@ -143,12 +176,17 @@ impl Allowance {
                 "grows with the cluster: {PODS_PER_NODE} per node × {} nodes is below the guide's {t}",
                 thousands(size.nodes)
             ),
+            Rule::PodsPerNode if self.limit == PODS_PER_NODE * size.nodes => format!(
+                "grows with the cluster: {PODS_PER_NODE} per node × {} nodes (upstream's most Pods per node)",
+                thousands(size.nodes)
+            ),
             Rule::PodsPerNode => format!(
-                "grows with the cluster: {PODS_PER_NODE} per node × {} nodes, at most {} (AKS is tested at {}; upstream's threshold is {})",
+                "grows with the cluster: {PODS_PER_NODE} per node × {} nodes, at most {} (AKS is tested at {}; upstream's threshold is {}); up to {} is info, the nodes having room",
                 thousands(size.nodes),
                 thousands(TESTED_PODS),
                 thousands(TESTED_PODS),
-                thousands(UPSTREAM_PODS)
+                thousands(UPSTREAM_PODS),
+                thousands(self.warn_above)
             ),
             Rule::Nodes => format!(
                 "the {} nodes AKS and upstream are tested at",
@@ -263,6 +301,27 @@ mod tests {
             ..small
         };
         assert_eq!(Allowance::of(&t("pods", 1), &mid, 10_000).limit, 11_000);
+    }
+
+    #[test]
+    fn just_past_the_tested_pod_count_is_info_and_a_tenth_past_it_a_warning() {
+        let a = Allowance::of(&t("pods", 1), &AKS, 10_000);
+        assert_eq!((a.limit, a.warn_above), (200_000, 220_000));
+        assert_eq!(a.severity(200_000), Severity::Ok);
+        assert_eq!(a.severity(200_002), Severity::Info);
+        assert_eq!(a.severity(220_001), Severity::Warning);
+        assert_eq!(a.severity(1_000_001), Severity::Critical);
+        // Past the room on the nodes is a warning at once.
+        let room = ClusterSize { nodes: 1000, ..AKS };
+        let a = Allowance::of(&t("pods", 1), &room, 10_000);
+        assert_eq!((a.limit, a.warn_above), (110_000, 110_000));
+        assert_eq!(a.severity(110_001), Severity::Warning);
+        assert!(
+            a.explain(&room, 10_000)
+                .contains("110 per node × 1,000 nodes (upstream's most")
+        );
+        let leases = Allowance::of(&t("leases.coordination.k8s.io", 1), &AKS, 10_000);
+        assert_eq!(leases.severity(15_001), Severity::Warning);
     }
 
     #[test]

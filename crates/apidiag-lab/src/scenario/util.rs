@@ -127,7 +127,7 @@ where
     Fut: Future<Output = Result<(), LabError>>,
 {
     let total = items.len();
-    let step = if total >= 5000 {
+    let step = if total >= 1000 {
         total / 10
     } else {
         usize::MAX
