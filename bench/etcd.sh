@@ -35,12 +35,9 @@ mkdir -p "$BENCH_HOME"
 ROWS="$BENCH_DIR/rows.tsv"
 : > "$ROWS"
 
-say() { printf '\n== %s\n' "$*" >&2; }
-
-if [ ! -x /usr/bin/time ]; then
-    say "installing GNU time"
-    apt-get update -qq && apt-get install -y -qq time >/dev/null
-fi
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+ensure_gnu_time
 
 say "building release binaries"
 (cd "$ROOT" && cargo build --release -q -p kubectl-apidiag-etcd -p kubectl-apidiag -p apidiag-lab)
@@ -60,43 +57,12 @@ say "applying the benchmark scenarios (20,000 completed Jobs, 50,000 small objec
 "$LAB" apply --benchmark --scenario object-bloat --scenario helm-history --scenario completed-jobs --scenario failed-pods >&2
 
 STATE="$APIDIAG_LAB_DIR/state.json"
-json_field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
-SERVER="$(json_field "$STATE" server)"
-AUDIT="$(json_field "$STATE" audit_log)"
-ADMIN="$(json_field "$STATE" kubeconfig)"
-PORT="${SERVER##*:}"
-
-python3 "$ROOT/bench/proxy.py" "$PROXY_PORT" "$PORT" "$BENCH_DIR/proxy.json" &
-PROXY_PID=$!
-sleep 1
-PROXIED="$BENCH_DIR/kubeconfig-proxied"
-sed "s#127.0.0.1:$PORT#127.0.0.1:$PROXY_PORT#" "$ADMIN" > "$PROXIED"
+start_proxy "$PROXY_PORT"
 
 # Warm kubectl's discovery cache once, unmeasured, as on an SRE's machine.
 HOME="$BENCH_HOME" "$KUBECTL" --kubeconfig "$PROXIED" get namespaces >/dev/null
 # Let the object-count metric catch up with the scenarios (5 s poll in the lab).
 sleep 6
-
-# measure GROUP NAME USER_AGENT_PREFIX COMMAND...: one row of rows.tsv.
-measure() {
-    local group="$1" name="$2" agent="$3"
-    shift 3
-    local from
-    from="$(wc -l < "$AUDIT")"
-    kill -USR2 "$PROXY_PID"
-    sleep 0.3
-    /usr/bin/time -f '%e %M' -o "$BENCH_DIR/time.txt" env HOME="$BENCH_HOME" "$@" > "$BENCH_DIR/out.txt" 2> "$BENCH_DIR/err.txt" || true
-    kill -USR1 "$PROXY_PID"
-    sleep 0.3
-    local wall rss down audit requests
-    wall="$(tail -1 "$BENCH_DIR/time.txt" | cut -d' ' -f1)"
-    rss="$(tail -1 "$BENCH_DIR/time.txt" | cut -d' ' -f2)"
-    down="$(json_field "$BENCH_DIR/proxy.json" down)"
-    audit="$(python3 "$ROOT/bench/audit_count.py" "$AUDIT" "$from" "$agent")"
-    requests="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["requests"])' "$audit")"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$group" "$name" "$wall" "$requests" "$down" "$rss" "$audit" >> "$ROWS"
-    printf '  %-62s %7ss %6s req %10s B %7s KiB\n' "$name" "$wall" "$requests" "$down" "$rss" >&2
-}
 
 say "diagnosis: kubectl apidiag etcd"
 measure diag-apidiag "kubectl-apidiag-etcd -o json" "kubectl-apidiag/" \
