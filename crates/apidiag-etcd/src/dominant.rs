@@ -4,8 +4,11 @@
 //! solution for it).
 //!
 //! Each factor is measured from the one `/metrics` read and divided by its
-//! threshold, so the three are comparable: 1.0 means "at the guide's limit".
-//! - object count: the largest type's objects / 10,000 (seed 001 Cause 3);
+//! threshold, so the three are comparable: 1.0 means "at the limit", and a
+//! factor dominates only above it.
+//! - object count: the type furthest above its limit, what leaks against 10,000
+//!   (seed 001 Cause 3), what grows with the cluster against its size
+//!   ([`crate::allowance`]);
 //! - object size: the database size / 2 GB (seed 001 Cause 3: "large etcd db");
 //! - request rate: requests API Priority and Fairness rejected (429) as a share of
 //!   those it dispatched, against 1%, and the requests waiting in APF queues now
@@ -60,11 +63,11 @@ pub struct Assessment {
 }
 
 impl Assessment {
-    /// The factor furthest above its threshold, if any is at or above it.
+    /// The factor furthest above its threshold, if any is above it.
     pub fn dominant(&self) -> Option<&Pressure> {
         self.pressures
             .iter()
-            .filter(|p| p.ratio.is_some_and(|r| r >= 1.0))
+            .filter(|p| p.ratio.is_some_and(|r| r > 1.0))
             .max_by(|a, b| a.ratio.unwrap_or(0.0).total_cmp(&b.ratio.unwrap_or(0.0)))
     }
 }
@@ -195,7 +198,7 @@ pub fn finding(assessment: &Assessment) -> Finding {
     let above: Vec<&str> = assessment
         .pressures
         .iter()
-        .filter(|p| p.ratio.is_some_and(|r| r >= 1.0) && p.factor != dominant.factor)
+        .filter(|p| p.ratio.is_some_and(|r| r > 1.0) && p.factor != dominant.factor)
         .map(|p| p.factor.name())
         .collect();
     let mut finding = Finding::new(
