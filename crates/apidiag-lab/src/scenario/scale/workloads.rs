@@ -231,7 +231,7 @@ async fn deployment(
         "data": { "settings.yaml": format!("service: {app}\nreplicas: {replicas}\nlogLevel: info\nfeatures:\n  cache: true\n") },
     }))?;
     util::create_or_keep(&Api::namespaced(client.clone(), &ns), &config).await?;
-    if d % 2 == 0 {
+    if d.is_multiple_of(2) {
         let secret: Secret = from_json(json!({
             "metadata": { "name": format!("{app}-credentials"), "namespace": ns, "labels": scenario_labels },
             "type": "Opaque",
@@ -299,7 +299,7 @@ pub(super) async fn jobs(
             });
         }
         // The template as the API server completed it (controller-uid labels).
-        let template = serde_json::to_value(&job.spec.as_ref().map(|s| &s.template)).unwrap_or_default();
+        let template = serde_json::to_value(job.spec.as_ref().map(|s| &s.template)).unwrap_or_default();
         let pods: Api<Pod> = Api::namespaced(client.clone(), &ns);
         let pod_name = format!("{name}-{}", suffix(j));
         let created = util::create_or_keep(&pods, &pod(&ns, pod_name.clone(), &template, owner(&job), j % plan.nodes)?).await?;
