@@ -59,11 +59,12 @@ echo "  lab with every object ready in ${CREATED_IN} s" >&2
 STATE="$APIDIAG_LAB_DIR/state.json"
 start_proxy "$PROXY_PORT"
 kube_admin() { HOME="$BENCH_HOME" "$KUBECTL" --kubeconfig "$ADMIN" "$@"; }
-count_jobs() { kube_admin get jobs -A --field-selector status.successful=1 --no-headers 2>/dev/null | wc -l; }
+# A failed read counts 0 rather than ending a run whose lab took 20 minutes.
+count_jobs() { { kube_admin get jobs -A --field-selector status.successful=1 --no-headers 2>/dev/null || true; } | wc -l; }
 
 # Warm kubectl's discovery cache once, unmeasured, as on an SRE's machine, and let
 # the object-count metric catch up (5 s poll in the lab).
-kube_admin get namespaces >/dev/null
+HOME="$BENCH_HOME" "$KUBECTL" --kubeconfig "$PROXIED" get namespaces >/dev/null
 sleep 6
 
 # apidiag first: kubectl's LISTs of 200,000 Pods would otherwise be in the
@@ -115,7 +116,7 @@ say "undo: kubectl apidiag undo --yes"
 measure undo "kubectl apidiag undo --yes" "kubectl-apidiag/" "$BIN/kubectl-apidiag" --kubeconfig "$PROXIED" undo --yes
 tail -3 "$BENCH_DIR/err.txt" >&2
 AFTER_UNDO="$(count_jobs)"
-PODS_NOW="$(kube_admin get pods -A --no-headers 2>/dev/null | wc -l)"
+PODS_NOW="$({ kube_admin get pods -A --no-headers 2>/dev/null || true; } | wc -l)"
 
 python3 - "$ROWS" "$BENCH_DIR/report.json" "$CREATED_IN" "$COMPLETED" "$AFTER_FIX" "$AFTER_UNDO" "$PODS_NOW" <<'EOF'
 import json

@@ -88,7 +88,7 @@ pub fn assess(
                 if allowance.rule.scales() {
                     "for this cluster's size"
                 } else {
-                    "the guide's"
+                    "the threshold"
                 }
             ),
         },
@@ -170,7 +170,7 @@ pub fn finding(assessment: &Assessment) -> Finding {
         if unknown.is_empty() {
             return crate::ok(
                 "etcd.dominant-factor",
-                "No factor is above the guide's thresholds: request rate, object count and object size are all within limits",
+                "No factor is above its limit: request rate, object count and object size are all within limits",
                 source_cause6(),
             )
             .evidence(table);
@@ -185,7 +185,7 @@ pub fn finding(assessment: &Assessment) -> Finding {
             "The dominant factor is unknown: request rate, object count and object size could not be measured".to_string()
         } else {
             format!(
-                "The dominant factor is unknown: {} could not be measured ({} within the guide's thresholds)",
+                "The dominant factor is unknown: {} could not be measured ({} within its limits)",
                 unknown.join(" and "),
                 measured.join(" and ")
             )
@@ -280,6 +280,42 @@ mod tests {
         assert_eq!(finding(&a).severity, Severity::Ok);
     }
 
+    /// At its limit is not above it, and Pods only just past the figure AKS is
+    /// tested at (info in `etcd.object-count`) are no pressure to clean up.
+    #[test]
+    fn a_cluster_at_its_limits_has_no_dominant_factor() {
+        let settings = Settings::default();
+        let at = assess(None, Some(&counts(10_000)), &settings);
+        assert!(at.dominant().is_none());
+        let tested = ObjectCounts {
+            types: vec![
+                TypeCount {
+                    group: None,
+                    resource: "pods".into(),
+                    count: 200_002,
+                },
+                TypeCount {
+                    group: None,
+                    resource: "nodes".into(),
+                    count: 5000,
+                },
+            ],
+            ..counts(0)
+        };
+        let a = assess(None, Some(&tested), &settings);
+        assert!(a.dominant().is_none(), "{:?}", a.pressures);
+        let pods = a
+            .pressures
+            .iter()
+            .find(|p| p.factor == Factor::ObjectCount)
+            .unwrap();
+        assert!(
+            pods.threshold.contains("for this cluster's size"),
+            "{}",
+            pods.threshold
+        );
+    }
+
     #[test]
     fn the_factor_furthest_above_its_threshold_dominates() {
         let settings = Settings::default();
@@ -353,7 +389,7 @@ mod tests {
         assert_eq!(f.severity, Severity::Info);
         assert_eq!(
             f.title,
-            "The dominant factor is unknown: request rate and object size could not be measured (object count within the guide's thresholds)"
+            "The dominant factor is unknown: request rate and object size could not be measured (object count within its limits)"
         );
         let nothing = finding(&assess(None, None, &Settings::default()));
         assert!(

@@ -126,7 +126,9 @@ pub struct ThresholdArgs {
     /// The etcd quota (--quota-backend-bytes) the database size is compared with; 8 GiB on AKS
     #[arg(long, value_name = "SIZE", default_value = "8Gi", value_parser = parse_size)]
     pub quota: u64,
-    /// Objects of one type above which the type is flagged (guide: 10,000)
+    /// Objects of one type above which a type that leaks is flagged (guide:
+    /// 10,000); types that grow with the cluster get at least as much, more on a
+    /// big cluster (docs/checks/etcd.md)
     #[arg(long, value_name = "N", default_value_t = crate::object_counts::SEED_THRESHOLD)]
     pub object_threshold: u64,
     /// Helm revisions per release above which the release is flagged (Helm's --history-max default)

@@ -107,10 +107,11 @@ impl ObjectCounts {
         })
     }
 
-    /// The type nearest to (or furthest above) its limit, with that limit.
+    /// The type nearest to (or furthest above) where it becomes a warning, with
+    /// its allowance: Pods just past the tested figure are not pressure.
     pub fn most_pressed(&self, settings: &Settings) -> Option<(&TypeCount, Allowance)> {
         let size = self.size();
-        let ratio = |t: &TypeCount, a: &Allowance| t.count as f64 / a.limit.max(1) as f64;
+        let ratio = |t: &TypeCount, a: &Allowance| t.count as f64 / a.warn_above.max(1) as f64;
         self.types
             .iter()
             .map(|t| (t, Allowance::of(t, &size, settings.object_threshold)))
@@ -138,7 +139,10 @@ pub async fn count_by_listing(ctx: &Context, report: &mut CheckReport) -> Object
     let mut types = Vec::new();
     let mut denied = Vec::new();
     let mut counted = Vec::new();
-    for resource in types::common() {
+    // Nodes too (cluster-scoped, so not among the common types): without them
+    // nothing could be judged by the cluster's size.
+    let nodes = ResourceType::new("", "v1", "nodes", "Node", false);
+    for resource in types::common().into_iter().chain([nodes]) {
         let path = format!("{}?limit=1", resource.collection_path(None));
         match ctx.api.get::<serde_json::Value>(&path).await {
             Ok(page) => {
@@ -306,9 +310,14 @@ pub fn finding(counts: &ObjectCounts, settings: &Settings) -> Finding {
         .filter(|(t, a)| t.count > a.limit && a.severity(t.count) >= worst.min(Severity::Warning))
         .collect();
     let total = counts.total();
+    let cluster = if size.nodes == 0 {
+        "its size unknown (no Node counted), so to it as well".to_string()
+    } else {
+        format!("to its {} nodes", thousands(size.nodes))
+    };
     let title = if over.is_empty() {
         format!(
-            "No resource type above its limit ({} objects{}; what leaks held to {}, what grows with the cluster to its {} nodes)",
+            "No resource type above its limit ({} objects{}; what leaks held to {}, what grows with the cluster {cluster})",
             thousands(total),
             if counts.complete {
                 " in all"
@@ -316,7 +325,6 @@ pub fn finding(counts: &ObjectCounts, settings: &Settings) -> Finding {
                 " in the types counted"
             },
             thousands(threshold),
-            thousands(size.nodes),
         )
     } else {
         format!(
@@ -391,6 +399,12 @@ pub fn finding(counts: &ObjectCounts, settings: &Settings) -> Finding {
                 .collect(),
         ));
     }
+    // The quotas the fix creates cap only the kinds they count (nothing
+    // cluster-scoped, no Events or EndpointSlices).
+    let quota_helps = judged.iter().any(|(t, a)| {
+        a.severity(t.count) >= Severity::Warning
+            && crate::quotas::LIMITED.contains(&format!("count/{}", t.qualified()).as_str())
+    });
     if worst >= Severity::Warning {
         finding = finding
             .detail(
@@ -400,11 +414,14 @@ pub fn finding(counts: &ObjectCounts, settings: &Settings) -> Finding {
                  (Pods, Nodes, Leases, Events) above the limit its size allows is leaking too, or the cluster is past the scale \
                  it is tested at.",
             )
-            .offer(
-                "etcd.object-quota",
-                "create object-count ResourceQuotas where objects pile up",
-                "kubectl apidiag etcd --fix object-quota".into(),
-            );
+            ;
+    }
+    if worst >= Severity::Warning && quota_helps {
+        finding = finding.offer(
+            "etcd.object-quota",
+            "create object-count ResourceQuotas where objects pile up",
+            "kubectl apidiag etcd --fix object-quota".into(),
+        );
     }
     finding
 }
@@ -577,6 +594,29 @@ mod tests {
         let f = finding(&dense, &settings);
         assert_eq!(f.severity, Severity::Critical, "{}", f.title);
         assert!(f.title.contains("pods 100,000 (> 10,000)"), "{}", f.title);
+    }
+
+    /// Counted by LIST with no Node in sight, the report says the size is
+    /// unknown instead of judging "0 nodes"; the quota fix is offered only for
+    /// kinds its quotas count.
+    #[test]
+    fn an_unknown_size_is_said_and_quotas_are_offered_only_where_they_cap() {
+        let settings = Settings::default();
+        let f = finding(&counts(&[("configmaps", 10)]), &settings);
+        assert!(
+            f.title.contains("its size unknown (no Node counted)"),
+            "{}",
+            f.title
+        );
+        let events = counts(&[("events", 60_000), ("nodes", 100)]);
+        let f = finding(&events, &settings);
+        assert_eq!(f.severity, Severity::Critical, "{}", f.title);
+        assert!(
+            f.remediations.is_empty(),
+            "a ResourceQuota does not count Events"
+        );
+        let f = finding(&counts(&[("secrets", 20_000)]), &settings);
+        assert_eq!(f.remediations[0].id, "etcd.object-quota");
     }
 
     #[test]

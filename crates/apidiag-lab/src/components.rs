@@ -169,6 +169,17 @@ pub fn apiserver_args(
     ]
 }
 
+/// `--controllers`: every default one but node lifecycle, and without
+/// `workload_controllers` not the Deployment, ReplicaSet and DaemonSet ones.
+fn controllers(workload_controllers: bool) -> String {
+    let mut controllers = "--controllers=*,-node-lifecycle-controller".to_owned();
+    if !workload_controllers {
+        controllers
+            .push_str(",-deployment-controller,-replicaset-controller,-daemonset-controller");
+    }
+    controllers
+}
+
 /// kube-controller-manager: enough of it to run Jobs, CronJobs, TTL-after-finished,
 /// garbage collection and service accounts, fast.
 ///
@@ -185,13 +196,8 @@ pub fn controller_manager_args(
 ) -> Vec<String> {
     let p = |path: &Path| path.display().to_string();
     let kubeconfig = p(&layout.controller_manager_kubeconfig);
-    let mut controllers = "*,-node-lifecycle-controller".to_owned();
-    if !workload_controllers {
-        controllers
-            .push_str(",-deployment-controller,-replicaset-controller,-daemonset-controller");
-    }
     vec![
-        format!("--controllers={controllers}"),
+        controllers(workload_controllers),
         format!("--kubeconfig={kubeconfig}"),
         // Nothing scrapes it, and one port fewer is one race fewer.
         "--secure-port=0".into(),
@@ -216,4 +222,21 @@ pub fn controller_manager_args(
         "--concurrent-gc-syncs=30".into(),
         "--v=1".into(),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_lifecycle_never_runs_and_a_scale_lab_has_no_workload_controllers() {
+        assert_eq!(
+            controllers(true),
+            "--controllers=*,-node-lifecycle-controller"
+        );
+        assert_eq!(
+            controllers(false),
+            "--controllers=*,-node-lifecycle-controller,-deployment-controller,-replicaset-controller,-daemonset-controller"
+        );
+    }
 }

@@ -27,7 +27,9 @@ impl Failure {
         [Failure::Error, Failure::OomKilled, Failure::Evicted][i % 3]
     }
 
-    pub(crate) fn status(self, age: i64) -> Value {
+    /// The status of a Pod whose one container, `container` running `image`,
+    /// failed `age` seconds ago.
+    pub(crate) fn status(self, age: i64, container: &str, image: &str) -> Value {
         let (started, finished) = (ago(age + 120), ago(age));
         let (exit_code, reason) = match self {
             Failure::Error => (1, "Error"),
@@ -39,8 +41,8 @@ impl Failure {
             "startTime": started,
             "conditions": [{ "type": "Ready", "status": "False", "reason": "PodFailed", "lastTransitionTime": finished }],
             "containerStatuses": [{
-                "name": "worker",
-                "image": IMAGE,
+                "name": container,
+                "image": image,
                 "imageID": "",
                 "ready": false,
                 "restartCount": 0,
@@ -88,7 +90,7 @@ pub(super) async fn apply(
         let already_failed = pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Failed");
         if !already_failed {
             let age = 300 + 3600 * (i as i64 % 48);
-            util::patch_status(&api, &name, &Failure::of(i).status(age)).await?;
+            util::patch_status(&api, &name, &Failure::of(i).status(age, "worker", IMAGE)).await?;
         }
         Ok(())
     })
@@ -103,14 +105,19 @@ mod tests {
 
     #[test]
     fn failures_look_like_kubelet_reports() {
-        let evicted = Failure::of(2).status(60);
+        let evicted = Failure::of(2).status(60, "worker", IMAGE);
         assert_eq!(evicted["phase"], "Failed");
         assert_eq!(evicted["reason"], "Evicted");
-        let oom = Failure::of(1).status(60);
+        let oom = Failure::of(1).status(60, "worker", IMAGE);
         assert_eq!(
             oom["containerStatuses"][0]["state"]["terminated"]["reason"],
             "OOMKilled"
         );
-        assert!(Failure::of(0).status(60).get("reason").is_none());
+        assert!(
+            Failure::of(0)
+                .status(60, "worker", IMAGE)
+                .get("reason")
+                .is_none()
+        );
     }
 }

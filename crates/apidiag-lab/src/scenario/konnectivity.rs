@@ -45,7 +45,7 @@ const RESTARTS: [i32; 3] = [87, 142, 61];
 
 /// A pod name as a DaemonSet would generate it.
 fn pod_name(i: usize) -> String {
-    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    const ALPHABET: &[u8] = util::NAME_SUFFIX_ALPHABET;
     let mut rng = Rng::new(util::seed(&format!("konnectivity-{i}")));
     let suffix: String = (0..5)
         .map(|_| char::from(ALPHABET[rng.below(ALPHABET.len() as u64) as usize]))

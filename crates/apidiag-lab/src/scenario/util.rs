@@ -263,6 +263,10 @@ impl Rng {
     }
 }
 
+/// The characters the API server uses for generated name suffixes (no vowels,
+/// no look-alikes).
+pub(crate) const NAME_SUFFIX_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+
 /// A stable seed from a name, so each object gets its own filler.
 pub(crate) fn seed(name: &str) -> u64 {
     // FNV-1a.

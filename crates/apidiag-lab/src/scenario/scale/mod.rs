@@ -15,7 +15,11 @@
 //! - Deployment, ReplicaSet and DaemonSet controllers: off in a scale lab, or
 //!   they would create Pods of their own next to the lab's (and no scheduler
 //!   would bind them).
-//! - job controller: leaves the Jobs alone (`spec.managedBy`, 1.32+).
+//! - job controller: leaves the Jobs alone (`spec.managedBy`, 1.32+; the
+//!   scenario refuses an older server before it writes anything).
+//!
+//! Applying it again keeps what exists; at another size the counts no longer
+//! add up (a Deployment keeps its replicas), so re-apply at the same size.
 //! - endpoint and EndpointSlice controllers: write one (empty: no Pod has an IP)
 //!   Endpoints and EndpointSlice per Service; the root-CA publisher and the
 //!   service-account controller write a ConfigMap and a ServiceAccount per
@@ -48,13 +52,32 @@ pub(super) async fn apply(
         return Err(LabError::Scenario {
             scenario: Scenario::AksScale.name(),
             message: "this lab's kube-controller-manager runs the Deployment, ReplicaSet and DaemonSet controllers, \
-                      which would create Pods of their own next to the scenario's; start a lab for it with \
-                      `apidiag-lab up --scenario aks-scale`"
+                      which would create Pods of their own next to the scenario's; stop it (`apidiag-lab down`) \
+                      and start a lab for it with `apidiag-lab up --scenario aks-scale`"
                 .into(),
         });
     }
     let plan = ScalePlan::new(size.scale_nodes, size.scale_pods);
     let client = ctx.client();
+    // Before anything is written: the Jobs need `spec.managedBy` (1.32+), or the
+    // job controller would run them next to the lab's Pods.
+    if plan.jobs > 0 {
+        let version = client
+            .apiserver_version()
+            .await
+            .map_err(LabError::kube("reading the server version"))?;
+        let minor: u32 = version.minor.trim_end_matches('+').parse().unwrap_or(0);
+        if version.major == "1" && minor < 32 {
+            return Err(LabError::Scenario {
+                scenario: Scenario::AksScale.name(),
+                message: format!(
+                    "Kubernetes {}.{} drops Job spec.managedBy (1.32+), so its job controller would run the scenario's Jobs; \
+                     use the newest pinned minor (unset APIDIAG_LAB_K8S)",
+                    version.major, version.minor
+                ),
+            });
+        }
+    }
     let concurrency = size.concurrency;
     report.namespaces = namespaces(&plan);
     report.namespaces.push("kube-system".into());

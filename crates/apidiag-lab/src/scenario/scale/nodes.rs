@@ -190,8 +190,8 @@ pub(super) async fn apply(
 
 /// The `kubernetes` Service's EndpointSlice, which the lab's API server does not
 /// write (`--endpoint-reconciler-type=none`): on a cluster with Nodes, a Service
-/// without endpoints is a fault connectivity reports.
-/// Port 443, where AKS's API server listens.
+/// without endpoints is a fault connectivity reports. Port 443, where AKS's API
+/// server listens.
 pub(super) async fn apiserver_endpoints(client: &kube::Client) -> Result<(), LabError> {
     let slice: EndpointSlice = from_json(json!({
         "metadata": {

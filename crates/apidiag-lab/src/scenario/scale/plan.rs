@@ -16,8 +16,8 @@ pub(crate) const DAEMONSETS: [&str; 3] = ["kube-proxy", "cloud-node-manager", "c
 const PODS_PER_JOB_POD: usize = 100;
 /// Nodes per AKS node pool (the pool's own limit).
 pub(crate) const NODES_PER_POOL: usize = 1000;
-/// Events a node leaves in the event TTL (`RegisteredNode`, `NodeReady`), plus
-/// one `ScalingReplicaSet` per Deployment.
+/// Events a node leaves in the event TTL (`RegisteredNode`, `NodeReady`); each
+/// Deployment adds one `ScalingReplicaSet`.
 pub(crate) const EVENTS_PER_NODE: usize = 2;
 
 /// The objects of one `aks-scale` apply.

@@ -25,10 +25,11 @@ use crate::scenario::util::{self, Rng, ago, from_json, labels};
 use crate::scenario::{Scenario, ScenarioReport};
 
 const IMAGE: &str = "registry.lab.apidiag.dev/shop/api:4.2.1";
+const JOB_CONTAINER: &str = "batch";
 
 /// A Pod name suffix as the API server generates them, unique per `i`.
 fn suffix(i: usize) -> String {
-    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    const ALPHABET: &[u8] = util::NAME_SUFFIX_ALPHABET;
     let mut n = i;
     (0..5)
         .map(|_| {
@@ -284,7 +285,7 @@ pub(super) async fn jobs(
         let name = format!("batch-{j:04}");
         let template = json!({
             "metadata": { "labels": { "app": "batch" } },
-            "spec": { "restartPolicy": "Never", "containers": [container("worker", IMAGE)] },
+            "spec": { "restartPolicy": "Never", "containers": [container(JOB_CONTAINER, IMAGE)] },
         });
         let jobs: Api<Job> = Api::namespaced(client.clone(), &ns);
         let job = util::create_or_keep(&jobs, &from_json(json!({
@@ -302,11 +303,11 @@ pub(super) async fn jobs(
         let template = serde_json::to_value(job.spec.as_ref().map(|s| &s.template)).unwrap_or_default();
         let pods: Api<Pod> = Api::namespaced(client.clone(), &ns);
         let pod_name = format!("{name}-{}", suffix(j));
-        let created = util::create_or_keep(&pods, &pod(&ns, pod_name.clone(), &template, owner(&job), j % plan.nodes)?).await?;
+        let created = util::create_or_keep(&pods, &pod(&ns, pod_name.clone(), &template, owner(&job), (plan.deployment_pods + j) % plan.nodes)?).await?;
         let started = ago(7200);
         let failed = j < plan.failed_jobs;
         if failed && created.status.as_ref().and_then(|s| s.phase.as_deref()) != Some("Failed") {
-            util::patch_status(&pods, &pod_name, &Failure::of(j).status(3600)).await?;
+            util::patch_status(&pods, &pod_name, &Failure::of(j).status(3600, JOB_CONTAINER, IMAGE)).await?;
         }
         if job.status.as_ref().and_then(|s| s.start_time.as_ref()).is_none() {
             let status = if failed {
