@@ -230,15 +230,7 @@ mod tests {
     use super::*;
 
     fn t(q: &str, count: u64) -> TypeCount {
-        let (resource, group) = match q.split_once('.') {
-            Some((r, g)) => (r.to_string(), Some(g.to_string())),
-            None => (q.to_string(), None),
-        };
-        TypeCount {
-            group,
-            resource,
-            count,
-        }
+        TypeCount::of(q, count)
     }
 
     const AKS: ClusterSize = ClusterSize {

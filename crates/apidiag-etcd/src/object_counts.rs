@@ -35,6 +35,20 @@ pub struct TypeCount {
 }
 
 impl TypeCount {
+    /// From its qualified name (`jobs.batch`, `pods`), for tests.
+    #[cfg(test)]
+    pub(crate) fn of(qualified: &str, count: u64) -> TypeCount {
+        let (resource, group) = match qualified.split_once('.') {
+            Some((r, g)) => (r.to_string(), Some(g.to_string())),
+            None => (qualified.to_string(), None),
+        };
+        TypeCount {
+            group,
+            resource,
+            count,
+        }
+    }
+
     /// `jobs.batch`, `configmaps`.
     pub fn qualified(&self) -> String {
         match &self.group {
@@ -434,20 +448,7 @@ mod tests {
         ObjectCounts {
             how: "test".into(),
             complete: true,
-            types: pairs
-                .iter()
-                .map(|(q, n)| {
-                    let (resource, group) = match q.split_once('.') {
-                        Some((r, g)) => (r.to_string(), Some(g.to_string())),
-                        None => (q.to_string(), None),
-                    };
-                    TypeCount {
-                        group,
-                        resource,
-                        count: *n,
-                    }
-                })
-                .collect(),
+            types: pairs.iter().map(|(q, n)| TypeCount::of(q, *n)).collect(),
             by_namespace: BTreeMap::new(),
         }
     }
