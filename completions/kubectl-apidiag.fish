@@ -60,7 +60,7 @@ complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "com
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "__complete" -d 'Candidates for kubectl\'s plugin completion (see completions/kubectl_complete-apidiag)'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -l quota -d 'The etcd quota (--quota-backend-bytes) the database size is compared with; 8 GiB on AKS' -r
-complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -l object-threshold -d 'Objects of one type above which the type is flagged (guide: 10,000)' -r
+complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -l object-threshold -d 'Objects of one type above which a type that leaks is flagged (guide: 10,000); types that grow with the cluster get at least as much, more on a big cluster (docs/checks/etcd.md)' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -l history-max -d 'Helm revisions per release above which the release is flagged (Helm\'s --history-max default)' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -l large-object-size -d 'ConfigMaps and Secrets from this size are listed as large' -r
 complete -c kubectl-apidiag -n "__fish_kubectl_apidiag_using_subcommand etcd" -l fix -d 'Apply one of the guide\'s fixes (previewed, dry-run, confirmed, backed up, undoable)' -r -f -a "completed-jobs\t'Delete completed Jobs (status.successful=1 and a Complete condition), with their Pods'

@@ -62,7 +62,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-apidiag' -ScriptBlock {
         }
         'kubectl-apidiag;etcd' {
             [CompletionResult]::new('--quota', '--quota', [CompletionResultType]::ParameterName, 'The etcd quota (--quota-backend-bytes) the database size is compared with; 8 GiB on AKS')
-            [CompletionResult]::new('--object-threshold', '--object-threshold', [CompletionResultType]::ParameterName, 'Objects of one type above which the type is flagged (guide: 10,000)')
+            [CompletionResult]::new('--object-threshold', '--object-threshold', [CompletionResultType]::ParameterName, 'Objects of one type above which a type that leaks is flagged (guide: 10,000); types that grow with the cluster get at least as much, more on a big cluster (docs/checks/etcd.md)')
             [CompletionResult]::new('--history-max', '--history-max', [CompletionResultType]::ParameterName, 'Helm revisions per release above which the release is flagged (Helm''s --history-max default)')
             [CompletionResult]::new('--large-object-size', '--large-object-size', [CompletionResultType]::ParameterName, 'ConfigMaps and Secrets from this size are listed as large')
             [CompletionResult]::new('--fix', '--fix', [CompletionResultType]::ParameterName, 'Apply one of the guide''s fixes (previewed, dry-run, confirmed, backed up, undoable)')

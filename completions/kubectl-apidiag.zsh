@@ -53,7 +53,7 @@ _kubectl-apidiag() {
             (etcd)
 _arguments "${_arguments_options[@]}" : \
 '--quota=[The etcd quota (--quota-backend-bytes) the database size is compared with; 8 GiB on AKS]:SIZE:_default' \
-'--object-threshold=[Objects of one type above which the type is flagged (guide\: 10,000)]:N:_default' \
+'--object-threshold=[Objects of one type above which a type that leaks is flagged (guide\: 10,000); types that grow with the cluster get at least as much, more on a big cluster (docs/checks/etcd.md)]:N:_default' \
 '--history-max=[Helm revisions per release above which the release is flagged (Helm'\''s --history-max default)]:N:_default' \
 '--large-object-size=[ConfigMaps and Secrets from this size are listed as large]:SIZE:_default' \
 '--fix=[Apply one of the guide'\''s fixes (previewed, dry-run, confirmed, backed up, undoable)]:FIX:((completed-jobs\:"Delete completed Jobs (status.successful=1 and a Complete condition), with their Pods"
