@@ -59,15 +59,16 @@ pub(super) async fn apply(
     }
     let plan = ScalePlan::new(size.scale_nodes, size.scale_pods);
     let client = ctx.client();
-    // Before anything is written: the Jobs need `spec.managedBy` (1.32+), or the
-    // job controller would run them next to the lab's Pods.
-    if plan.jobs > 0 {
+    // Before anything is written: with a job controller running, the Jobs need
+    // `spec.managedBy` (1.32+), or it would run them next to the lab's Pods. (The
+    // Jobs themselves check the field again.)
+    if plan.jobs > 0 && ctx.controller_manager {
         let version = client
             .apiserver_version()
             .await
             .map_err(LabError::kube("reading the server version"))?;
-        let minor: u32 = version.minor.trim_end_matches('+').parse().unwrap_or(0);
-        if version.major == "1" && minor < 32 {
+        let minor: Option<u32> = version.minor.trim_end_matches('+').parse().ok();
+        if version.major == "1" && minor.is_some_and(|m| m < 32) {
             return Err(LabError::Scenario {
                 scenario: Scenario::AksScale.name(),
                 message: format!(
