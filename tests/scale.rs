@@ -190,3 +190,40 @@ fn aks_scale_needs_a_lab_started_for_it() {
         "{namespaces:?}"
     );
 }
+
+/// On 1.31, which drops Job `spec.managedBy`, the scenario refuses before it
+/// writes anything rather than let the job controller run its Jobs.
+#[test]
+fn aks_scale_refuses_a_server_without_job_managed_by() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let lab = runtime
+        .block_on(Lab::start(LabOptions {
+            workload_controllers: false,
+            k8s: Some("1.31".to_string()),
+            ..LabOptions::default()
+        }))
+        .expect("the lab starts");
+    let size = ScenarioSize {
+        scale_nodes: 3,
+        scale_pods: 300,
+        ..ScenarioSize::default()
+    };
+    let error = runtime
+        .block_on(lab.apply(Scenario::AksScale, size))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("drops Job spec.managedBy"), "{error}");
+    assert_eq!(count(&lab, &["get", "nodes"]), 0);
+    assert_eq!(
+        count(
+            &lab,
+            &[
+                "get",
+                "namespaces",
+                "-l",
+                "lab.apidiag.dev/scenario=aks-scale"
+            ]
+        ),
+        0
+    );
+}
