@@ -365,10 +365,11 @@ pub fn finding(counts: &ObjectCounts, settings: &Settings) -> Finding {
                 t.qualified(),
                 t.count.to_string(),
                 a.limit.to_string(),
+                // "threshold": `--object-threshold`, the guide's 10,000 unless changed.
                 if a.rule.scales() {
                     "cluster size"
                 } else {
-                    "guide"
+                    "threshold"
                 }
                 .to_string(),
                 match a.severity(t.count) {
@@ -486,7 +487,7 @@ mod tests {
         let table = f.evidence.iter().find(|e| !e.rows.is_empty()).unwrap();
         assert_eq!(table.rows[0][0], "jobs.batch");
         assert_eq!(table.rows[0][2], "10000");
-        assert_eq!(table.rows[0][3], "guide");
+        assert_eq!(table.rows[0][3], "threshold");
         assert_eq!(table.rows[0][4], "> 10,000");
         assert_eq!(table.rows[2][0], "pods");
         assert_eq!(table.rows[2][3], "cluster size");
