@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use apidiag_test::{Sandbox, assert_code, json_report, kubectl, lab};
+use apidiag_test::{Sandbox, assert_code, check_names, json_report, kubectl, lab};
 
 /// The two tests take turns: cargo install re-links `target/debug/kubectl-apidiag`,
 /// the binary the krew test packages, and a copy taken mid-link would be torn.
@@ -202,12 +202,7 @@ fn krew_installs_the_package_and_uninstalls_it() {
     );
     assert_code(&etcd, 0);
     let report = json_report(&etcd.stdout);
-    let checks: Vec<&str> = report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["check"].as_str().unwrap())
-        .collect();
+    let checks = check_names(&report);
     assert_eq!(checks, ["etcd"]);
     assert_eq!(
         report["checks"][0]["status"]["state"], "complete",

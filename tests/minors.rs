@@ -11,8 +11,8 @@
 #![allow(clippy::unwrap_used)]
 
 use apidiag_test::{
-    Lab, LabOptions, Sandbox, Scenario, ScenarioSize, assert_code, findings, json_report,
-    kubectl_as_admin, stdout_lines,
+    Lab, LabOptions, Sandbox, Scenario, ScenarioSize, assert_code, check_names, findings,
+    json_report, kubectl_as_admin, stdout_lines,
 };
 use serde_json::Value;
 
@@ -74,12 +74,7 @@ fn story(minor: &str, metric: &str, flowcontrol: &[&str]) {
             assert_eq!(finding["severity"], "ok", "{pinned}: {finding:#}");
         }
     }
-    let checks: Vec<&str> = report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["check"].as_str().unwrap())
-        .collect();
+    let checks = check_names(&report);
     assert_eq!(
         checks,
         ["etcd", "guard", "throttle", "webhooks", "connectivity"]

@@ -8,7 +8,9 @@
 
 use std::path::Path;
 
-use apidiag_test::{PluginPath, Sandbox, assert_code, findings, json_report, k8s_version, lab};
+use apidiag_test::{
+    PluginPath, Sandbox, assert_code, check_names, findings, json_report, k8s_version, lab,
+};
 
 /// The suite binary, built by cargo from this source for this test.
 const APIDIAG: &str = env!("CARGO_BIN_EXE_kubectl-apidiag");
@@ -365,12 +367,7 @@ fn every_check_at_once_fetches_metrics_once() {
     );
     assert_code(&output, 0);
     let report = json_report(&output.stdout);
-    let checks: Vec<&str> = report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["check"].as_str().unwrap())
-        .collect();
+    let checks = check_names(&report);
     assert_eq!(
         checks,
         ["etcd", "guard", "throttle", "webhooks", "connectivity"],

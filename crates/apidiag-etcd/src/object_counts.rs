@@ -106,11 +106,6 @@ impl ObjectCounts {
         ClusterSize::of(self)
     }
 
-    /// How many objects of `t` this cluster may hold.
-    pub fn allowance(&self, t: &TypeCount, settings: &Settings) -> Allowance {
-        Allowance::of(t, &self.size(), settings.object_threshold)
-    }
-
     /// Types above their limit enough for a warning (not those only worth
     /// knowing about, [`Allowance::warn_above`]).
     pub fn over<'a>(&'a self, settings: &'a Settings) -> impl Iterator<Item = &'a TypeCount> + 'a {
@@ -310,7 +305,7 @@ pub fn finding(counts: &ObjectCounts, settings: &Settings) -> Finding {
     let judged: Vec<(&TypeCount, Allowance)> = counts
         .types
         .iter()
-        .map(|t| (t, counts.allowance(t, settings)))
+        .map(|t| (t, Allowance::of(t, &size, threshold)))
         .collect();
     let worst = judged
         .iter()

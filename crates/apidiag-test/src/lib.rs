@@ -205,6 +205,16 @@ pub fn json_report(stdout: &[u8]) -> serde_json::Value {
     })
 }
 
+/// The names of the checks in a JSON report, in its order.
+pub fn check_names(report: &serde_json::Value) -> Vec<&str> {
+    report["checks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["check"].as_str())
+        .collect()
+}
+
 /// The findings of a check in a JSON report.
 pub fn findings<'a>(report: &'a serde_json::Value, check: &str) -> Vec<&'a serde_json::Value> {
     report["checks"]
