@@ -34,8 +34,10 @@ pub struct MetricsView {
     pub db_bytes: Option<(f64, &'static str)>,
     /// `looked for …; found …` for the database size.
     pub db_lookup: String,
-    /// Objects per type, when an object-count metric is served.
+    /// Objects per type, when an object-count metric is served and filled.
     pub counts: Option<ObjectCounts>,
+    /// Why `counts` is `None` ([`ObjectCounts::from_metrics`]).
+    pub counts_missing: String,
     /// Estimated stored bytes per `resource.group`, when served (1.34+).
     pub estimates: Option<Vec<(String, f64)>>,
     pub estimate_lookup: String,
@@ -52,6 +54,10 @@ impl MetricsView {
         let db = metrics::db_size(families);
         let estimates = metrics::object_size_estimates(families);
         let levels = metrics::priority_levels(families);
+        let (counts, counts_missing) = match ObjectCounts::from_metrics(families) {
+            Ok(counts) => (Some(counts), String::new()),
+            Err(why) => (None, why),
+        };
         let sum = |f: fn(&metrics::PriorityLevelLoad) -> Option<f64>| {
             levels
                 .iter()
@@ -67,7 +73,8 @@ impl MetricsView {
             db_bytes: db
                 .filter(|found| found.value.max_bytes.is_finite())
                 .map(|found| (found.value.max_bytes, found.metric)),
-            counts: ObjectCounts::from_metrics(families),
+            counts,
+            counts_missing,
             estimate_lookup: metrics::lookup_summary(
                 Quantity::ObjectSizeEstimate,
                 estimates.as_ref().map(|found| found.metric),

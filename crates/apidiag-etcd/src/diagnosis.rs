@@ -267,10 +267,17 @@ pub async fn diagnose(
     if sections.metrics {
         state.counts = match state.metrics.as_ref().and_then(|m| m.counts.clone()) {
             Some(counts) => Some(counts),
-            None => Some(crate::object_counts::count_by_listing(ctx, &mut report).await)
-                // Nothing counted: the gap says why; a finding would claim "no type
-                // above the threshold" about types nobody saw.
-                .filter(|c| !c.types.is_empty()),
+            None => {
+                let why = state
+                    .metrics
+                    .as_ref()
+                    .map_or("/metrics not readable", |m| m.counts_missing.as_str())
+                    .to_string();
+                Some(crate::object_counts::count_by_listing(ctx, &mut report, &why).await)
+                    // Nothing counted: the gap says why; a finding would claim "no
+                    // type above the threshold" about types nobody saw.
+                    .filter(|c| !c.types.is_empty())
+            }
         };
         if let (Some(counts), Some(_)) = (state.counts.as_mut(), state.metrics.as_ref()) {
             crate::object_counts::break_down_by_namespace(ctx, &mut report, counts, settings).await;

@@ -72,8 +72,16 @@ pub struct ObjectCounts {
 }
 
 impl ObjectCounts {
-    pub fn from_metrics(families: &MetricFamilies) -> Option<ObjectCounts> {
-        let found = metrics::object_counts(families)?;
+    /// From the object-count metric; `Err` says why there are no counts: no
+    /// such metric, or one that is 0 for every type. A started API server always
+    /// stores objects (namespaces, APIServices), so all zeros is a count not yet
+    /// taken, not an empty cluster: kube-apiserver serves the series from start
+    /// and fills them at its first poll, a minute later by default.
+    pub fn from_metrics(families: &MetricFamilies) -> Result<ObjectCounts, String> {
+        let Some(found) = metrics::object_counts(families) else {
+            return Err(metrics::lookup_summary(Quantity::ObjectCount, None));
+        };
+        let how = metrics::lookup_summary(Quantity::ObjectCount, Some(found.metric));
         let mut types: Vec<TypeCount> = found
             .value
             .iter()
@@ -89,8 +97,13 @@ impl ObjectCounts {
                 .cmp(&a.count)
                 .then_with(|| a.qualified().cmp(&b.qualified()))
         });
-        Some(ObjectCounts {
-            how: metrics::lookup_summary(Quantity::ObjectCount, Some(found.metric)),
+        if types.iter().all(|t| t.count == 0) {
+            return Err(format!(
+                "{how}, 0 for every type (not counted yet: kube-apiserver counts a minute after it starts, --etcd-count-metric-poll-period)"
+            ));
+        }
+        Ok(ObjectCounts {
+            how,
             complete: true,
             types,
             by_namespace: BTreeMap::new(),
@@ -142,9 +155,9 @@ impl ObjectCounts {
     }
 }
 
-/// Without `/metrics`: one `LIST ?limit=1` per common type, read
-/// `remainingItemCount`.
-pub async fn count_by_listing(ctx: &Context, report: &mut CheckReport) -> ObjectCounts {
+/// Without counts in `/metrics` (`why`): one `LIST ?limit=1` per common type,
+/// read `remainingItemCount`.
+pub async fn count_by_listing(ctx: &Context, report: &mut CheckReport, why: &str) -> ObjectCounts {
     let mut types = Vec::new();
     let mut denied = Vec::new();
     let mut counted = Vec::new();
@@ -177,7 +190,7 @@ pub async fn count_by_listing(ctx: &Context, report: &mut CheckReport) -> Object
     types.sort_by_key(|t| std::cmp::Reverse(t.count));
     ObjectCounts {
         how: format!(
-            "/metrics not readable; counted {} common types with LIST ?limit=1 (remainingItemCount)",
+            "{why}; counted {} common types with LIST ?limit=1 (remainingItemCount)",
             counted.len()
         ),
         complete: false,
@@ -635,7 +648,22 @@ mod tests {
             "{}",
             c.how
         );
-        assert!(ObjectCounts::from_metrics(&MetricFamilies::parse("up 1\n")).is_none());
+        let none = ObjectCounts::from_metrics(&MetricFamilies::parse("up 1\n")).unwrap_err();
+        assert!(none.ends_with("found none"), "{none}");
+    }
+
+    /// Right after start every series is 0 (seen on a loaded CI machine):
+    /// not "0 objects in all", but no counts, so that they are listed instead.
+    #[test]
+    fn counts_not_taken_yet_are_no_counts() {
+        let fresh = "apiserver_resource_objects{group=\"\",resource=\"namespaces\"} 0\n\
+            apiserver_resource_objects{group=\"apiregistration.k8s.io\",resource=\"apiservices\"} 0\n\
+            apiserver_resource_objects{group=\"\",resource=\"events\"} -1\n";
+        let why = ObjectCounts::from_metrics(&MetricFamilies::parse(fresh)).unwrap_err();
+        assert!(why.contains("0 for every type (not counted yet"), "{why}");
+        let one = fresh.replace("namespaces\"} 0", "namespaces\"} 4");
+        let c = ObjectCounts::from_metrics(&MetricFamilies::parse(&one)).unwrap();
+        assert_eq!(c.total(), 4);
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::core::v1::ServiceAccount;
+use k8s_openapi::api::core::v1::{Service, ServiceAccount};
 use tempfile::TempDir;
 
 use crate::components::{self, Layout};
@@ -73,7 +73,8 @@ pub struct StartupTiming {
     pub binaries: Duration,
     /// Until etcd and kube-apiserver had been spawned (certificates, kubeconfigs).
     pub spawned: Duration,
-    /// Until kube-apiserver's `/readyz` returned ok.
+    /// Until kube-apiserver's `/readyz` returned ok and it had created the
+    /// `default/kubernetes` Service.
     pub apiserver_ready: Duration,
     /// Until the lab was usable: RBAC bootstrap done and, with
     /// kube-controller-manager, the `default` ServiceAccount in `default` created.
@@ -347,6 +348,18 @@ impl Lab {
             self.check_deadline(deadline, "kube-apiserver /readyz", &last)?;
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        // `/readyz` does not wait for the bootstrap controller to create the
+        // `kubernetes` Service (it needs the ServiceCIDR first): on a loaded
+        // machine that takes seconds more, and a check run in them rightly
+        // calls the Service missing.
+        let services = kube::Api::<Service>::namespaced(client.clone(), "default");
+        self.wait_exists(
+            &services,
+            "kubernetes",
+            "the default/kubernetes Service (kube-apiserver)",
+            deadline,
+        )
+        .await?;
         self.timing.apiserver_ready = clock.since_start(Instant::now());
         bootstrap::user(&client).await?;
         if !opts.controller_manager {
@@ -357,18 +370,34 @@ impl Lab {
         self.processes.push(process);
 
         let accounts = kube::Api::<ServiceAccount>::namespaced(client.clone(), "default");
+        self.wait_exists(
+            &accounts,
+            "default",
+            "the default ServiceAccount (kube-controller-manager)",
+            deadline,
+        )
+        .await
+    }
+
+    /// Polls until `name` exists, while the processes run and the deadline holds.
+    async fn wait_exists<K>(
+        &mut self,
+        api: &kube::Api<K>,
+        name: &str,
+        what: &str,
+        deadline: ReadyDeadline,
+    ) -> Result<(), LabError>
+    where
+        K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned,
+    {
         loop {
             self.check_processes()?;
-            match accounts.get_opt("default").await {
+            let last = match api.get_opt(name).await {
                 Ok(Some(_)) => return Ok(()),
-                Ok(None) => last = "not created yet".into(),
-                Err(e) => last = e.to_string(),
-            }
-            self.check_deadline(
-                deadline,
-                "the default ServiceAccount (kube-controller-manager)",
-                &last,
-            )?;
+                Ok(None) => "not created yet".to_string(),
+                Err(e) => e.to_string(),
+            };
+            self.check_deadline(deadline, what, &last)?;
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }

@@ -195,6 +195,40 @@ pub fn assert_code(output: &std::process::Output, code: i32) {
     );
 }
 
+/// Asserts that a `-o json` run exited 0 (healthy). When it did not, the
+/// message names what made it so (each finding worse than `info`, each check
+/// that did not complete) in full, rather than the whole report, whose size
+/// would hide them in a CI log that keeps only part of a test's output.
+#[track_caller]
+pub fn assert_healthy(output: &std::process::Output) {
+    if output.status.code() == Some(0) {
+        return;
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let why = match serde_json::from_slice::<serde_json::Value>(&output.stdout) {
+        Ok(report) => {
+            let mut why = Vec::new();
+            for check in report["checks"].as_array().into_iter().flatten() {
+                if check["status"]["state"] != "complete" {
+                    why.push(format!("{}: {:#}", check["check"], check["status"]));
+                }
+                for f in check["findings"].as_array().into_iter().flatten() {
+                    if !matches!(f["severity"].as_str(), Some("ok" | "info")) {
+                        why.push(format!("{}: {f:#}", check["check"]));
+                    }
+                }
+            }
+            why.join("\n")
+        }
+        Err(_) => format!("stdout:\n{stdout}"),
+    };
+    panic!(
+        "exit {:?}, not 0 (healthy)\n{why}\nstderr:\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// Parses a report printed with `-o json`.
 pub fn json_report(stdout: &[u8]) -> serde_json::Value {
     serde_json::from_slice(stdout).unwrap_or_else(|e| {
