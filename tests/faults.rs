@@ -256,13 +256,21 @@ fn a_cleanup_interrupted_every_way_loses_nothing() {
     let after_first = completed_jobs(&admin);
     assert!(after_first.len() < initial.len() && !after_first.is_empty());
 
-    // 2. Ctrl-C twice: quit at once, exit 130, the journal flushed.
+    // 2. Ctrl-C twice: quit at once, exit 130, the journal flushed. etcd is
+    // paused first, so that the deletes sent in the next 50 ms (about two, at 40
+    // a second) hang and are still in flight at the second press: unpaused, they
+    // may all be answered within the 200 ms between the presses, and the run then
+    // rightly ends as after one press (exit 5, seen in CI).
     let mut run = InTerminal::start(&sandbox, &args);
     let second = wait_for_progress(&sandbox, 2, 150);
+    assert!(lab.pause_etcd(true));
+    std::thread::sleep(Duration::from_millis(50));
     run.ctrl_c();
     std::thread::sleep(Duration::from_millis(200));
     run.ctrl_c();
     let (code, took) = run.wait(Duration::from_secs(30));
+    assert!(lab.pause_etcd(false));
+    wait_ready(&admin);
     assert_eq!(code, 130, "{}", run.text());
     assert!(
         took < Duration::from_secs(5),
@@ -351,6 +359,24 @@ fn a_cleanup_interrupted_every_way_loses_nothing() {
     assert_eq!(completed_jobs(&admin), initial);
 }
 
+/// Waits (at most 30 s) until `/readyz` answers ok again after etcd was paused.
+fn wait_ready(admin: &Path) {
+    let ready = Instant::now() + Duration::from_secs(30);
+    while !Command::new(kubectl())
+        .arg("--kubeconfig")
+        .arg(admin)
+        .args(["get", "--raw", "/readyz"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        assert!(
+            Instant::now() < ready,
+            "the API server did not become ready again"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
 /// `namespace/name` of every object a bundle's manifest names.
 fn bundle_targets(bundle: &Path) -> Vec<String> {
     let manifest: serde_json::Value =
@@ -413,20 +439,7 @@ fn a_paused_etcd_makes_checks_say_could_not_check_not_hang() {
     // Once the API server is ready again (etcd-readiness fails for a moment after
     // the pause, which the connectivity check reports as it should), every check
     // completes with nothing to say.
-    let ready = Instant::now() + Duration::from_secs(30);
-    while !std::process::Command::new(apidiag_test::kubectl())
-        .arg("--kubeconfig")
-        .arg(admin)
-        .args(["get", "--raw", "/readyz"])
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
-        assert!(
-            Instant::now() < ready,
-            "the API server did not become ready again"
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
+    wait_ready(admin);
     let after = sandbox.run(APIDIAG, admin, &["-o", "json"]);
     apidiag_test::assert_healthy(&after);
 }

@@ -271,8 +271,12 @@ pub async fn survey(
 }
 
 /// Estimated bytes of the types that usually hold the bytes, from the metrics.
+/// None while the counts hold nothing ([`ObjectCounts::from_metrics`]): the
+/// estimates come from the same poll, so they would read 0 B as if measured.
+///
+/// [`ObjectCounts::from_metrics`]: crate::object_counts::ObjectCounts::from_metrics
 pub fn estimates(metrics: &MetricsView) -> Vec<(String, Option<u64>, f64)> {
-    let Some(all) = &metrics.estimates else {
+    let (Some(all), Some(_)) = (&metrics.estimates, &metrics.counts) else {
         return Vec::new();
     };
     let count = |name: &str| {

@@ -73,15 +73,17 @@ pub struct ObjectCounts {
 
 impl ObjectCounts {
     /// From the object-count metric; `Err` says why there are no counts: no
-    /// such metric, or one that is 0 for every type. A started API server always
-    /// stores objects (namespaces, APIServices), so all zeros is a count not yet
-    /// taken, not an empty cluster: kube-apiserver serves the series from start
-    /// and fills them at its first poll, a minute later by default.
+    /// such metric, or one without a single count above 0. A started API server
+    /// always stores objects (namespaces, APIServices), so all zeros is a count
+    /// taken on a fresh etcd at start-up, before those were written, and -1 is a
+    /// count that failed (etcd did not answer). Either lasts until the next poll
+    /// (every `--etcd-count-metric-poll-period`, 1 min by default).
     pub fn from_metrics(families: &MetricFamilies) -> Result<ObjectCounts, String> {
         let Some(found) = metrics::object_counts(families) else {
             return Err(metrics::lookup_summary(Quantity::ObjectCount, None));
         };
         let how = metrics::lookup_summary(Quantity::ObjectCount, Some(found.metric));
+        let failed = found.value.iter().filter(|c| c.is_fetch_error()).count();
         let mut types: Vec<TypeCount> = found
             .value
             .iter()
@@ -98,13 +100,19 @@ impl ObjectCounts {
                 .then_with(|| a.qualified().cmp(&b.qualified()))
         });
         if types.iter().all(|t| t.count == 0) {
+            let what = if types.is_empty() {
+                "-1 (count failed) for every type"
+            } else {
+                "no type above 0 (counted at start-up, before any object was written)"
+            };
             return Err(format!(
-                "{how}, 0 for every type (not counted yet: kube-apiserver counts a minute after it starts, --etcd-count-metric-poll-period)"
+                "{how}, {what}; recounted every --etcd-count-metric-poll-period (1 min by default)"
             ));
         }
         Ok(ObjectCounts {
             how,
-            complete: true,
+            // A type whose count failed is not in the total.
+            complete: failed == 0,
             types,
             by_namespace: BTreeMap::new(),
         })
@@ -183,7 +191,7 @@ pub async fn count_by_listing(ctx: &Context, report: &mut CheckReport, why: &str
     }
     if !denied.is_empty() {
         report.gap(format!(
-            "object counts of {} (list across all namespaces is forbidden)",
+            "object counts of {} (list across all namespaces is forbidden; listed because {why})",
             denied.join(", ")
         ));
     }
@@ -652,18 +660,26 @@ mod tests {
         assert!(none.ends_with("found none"), "{none}");
     }
 
-    /// Right after start every series is 0 (seen on a loaded CI machine):
-    /// not "0 objects in all", but no counts, so that they are listed instead.
+    /// Right after start every series is 0 (seen on a loaded CI machine), and
+    /// after etcd stopped answering -1: not "0 objects in all", but no counts,
+    /// so that they are listed instead.
     #[test]
     fn counts_not_taken_yet_are_no_counts() {
         let fresh = "apiserver_resource_objects{group=\"\",resource=\"namespaces\"} 0\n\
             apiserver_resource_objects{group=\"apiregistration.k8s.io\",resource=\"apiservices\"} 0\n\
             apiserver_resource_objects{group=\"\",resource=\"events\"} -1\n";
         let why = ObjectCounts::from_metrics(&MetricFamilies::parse(fresh)).unwrap_err();
-        assert!(why.contains("0 for every type (not counted yet"), "{why}");
+        assert!(
+            why.contains("no type above 0 (counted at start-up"),
+            "{why}"
+        );
         let one = fresh.replace("namespaces\"} 0", "namespaces\"} 4");
         let c = ObjectCounts::from_metrics(&MetricFamilies::parse(&one)).unwrap();
         assert_eq!(c.total(), 4);
+        assert!(!c.complete, "events failed to count: not in the total");
+        let failed = "apiserver_resource_objects{group=\"\",resource=\"namespaces\"} -1\n";
+        let why = ObjectCounts::from_metrics(&MetricFamilies::parse(failed)).unwrap_err();
+        assert!(why.contains("-1 (count failed) for every type"), "{why}");
     }
 
     #[test]

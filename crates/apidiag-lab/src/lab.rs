@@ -312,8 +312,9 @@ impl Lab {
         })
     }
 
-    /// Polls `/readyz`, bootstraps RBAC, starts kube-controller-manager and waits
-    /// for it to create the `default` ServiceAccount.
+    /// Polls `/readyz`, waits for the `default/kubernetes` Service, bootstraps
+    /// RBAC, starts kube-controller-manager and waits for it to create the
+    /// `default` ServiceAccount.
     ///
     /// kube-controller-manager starts only once its permissions exist: started
     /// earlier, its controllers spend their first seconds in forbidden-and-retry
@@ -348,10 +349,10 @@ impl Lab {
             self.check_deadline(deadline, "kube-apiserver /readyz", &last)?;
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        // `/readyz` does not wait for the bootstrap controller to create the
-        // `kubernetes` Service (it needs the ServiceCIDR first): on a loaded
-        // machine that takes seconds more, and a check run in them rightly
-        // calls the Service missing.
+        // The controller that creates the `kubernetes` Service waits for
+        // `/readyz` itself and then retries every 10 s: on a loaded machine the
+        // Service comes seconds after ready, and a check run in them rightly
+        // calls it missing.
         let services = kube::Api::<Service>::namespaced(client.clone(), "default");
         self.wait_exists(
             &services,

@@ -209,16 +209,22 @@ pub fn assert_healthy(output: &std::process::Output) {
         Ok(report) => {
             let mut why = Vec::new();
             for check in report["checks"].as_array().into_iter().flatten() {
+                let name = check["check"].as_str().unwrap_or("?");
                 if check["status"]["state"] != "complete" {
-                    why.push(format!("{}: {:#}", check["check"], check["status"]));
+                    why.push(format!("{name}: {:#}", check["status"]));
                 }
                 for f in check["findings"].as_array().into_iter().flatten() {
                     if !matches!(f["severity"].as_str(), Some("ok" | "info")) {
-                        why.push(format!("{}: {f:#}", check["check"]));
+                        why.push(format!("{name}: {f:#}"));
                     }
                 }
             }
-            why.join("\n")
+            if why.is_empty() {
+                // Not the diagnosis (a fix's exit code, an internal error).
+                format!("stdout:\n{stdout}")
+            } else {
+                why.join("\n")
+            }
         }
         Err(_) => format!("stdout:\n{stdout}"),
     };
