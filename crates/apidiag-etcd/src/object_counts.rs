@@ -444,15 +444,14 @@ pub fn finding(counts: &ObjectCounts, settings: &Settings) -> Finding {
                  what can be created with object-count ResourceQuotas (guide, Solution 3). A type that grows with the cluster \
                  (Pods, Nodes, Leases, Events) above the limit its size allows is leaking too, or the cluster is past the scale \
                  it is tested at.",
-            )
-            ;
-    }
-    if worst >= Severity::Warning && quota_helps {
-        finding = finding.offer(
-            "etcd.object-quota",
-            "create object-count ResourceQuotas where objects pile up",
-            "kubectl apidiag etcd --fix object-quota".into(),
         );
+        if quota_helps {
+            finding = finding.offer(
+                "etcd.object-quota",
+                "create object-count ResourceQuotas where objects pile up",
+                "kubectl apidiag etcd --fix object-quota".into(),
+            );
+        }
     }
     finding
 }
